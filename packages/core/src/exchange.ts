@@ -1,0 +1,228 @@
+/**
+ * One request and its response: created when a head has been parsed, gone when the response is
+ * complete and the body read or drained. Everything request-scoped lives here, never on the
+ * connection, so a failed request cannot leak its status or size into the next one's log line.
+ */
+
+import { BodyInput, EMPTY_INPUT, type BodySource } from './body.js';
+import { buildEnviron, type Environ } from './environ.js';
+import { ChunkedDecoder, type ChunkSink } from './http/chunked.js';
+import type { BodyFraming } from './http/framing.js';
+import type { RequestHead } from './http/request-head.js';
+import { runGateway, type GatewayExchange } from './gateway.js';
+import { Response, type ResponseOwner } from './response.js';
+import type { Connection } from './connection.js';
+
+const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+
+export class Exchange implements GatewayExchange, ResponseOwner, BodySource, ChunkSink {
+  readonly conn: Connection;
+  readonly head: RequestHead;
+  readonly environ: Environ;
+  readonly response: Response;
+  readonly input: BodyInput | null;
+  readonly isHead: boolean;
+  readonly version: number;
+  /** Bytes of body still to come, for a Content-Length body. */
+  #remaining: number;
+  readonly #decoder: ChunkedDecoder | null;
+  #bodyDone: boolean;
+  /** Body bytes are discarded instead of buffered: the response is done, or the request failed. */
+  #discarding = false;
+  #drained = 0;
+  #expectContinue: boolean;
+  /** The app finished, failed, or the exchange was killed; later news from the app is ignored. */
+  #finished = false;
+  #keepAlive = false;
+  #responseDone = false;
+  /** When the head was parsed (performance.now()), for the access log. */
+  readonly startTime: number;
+
+  constructor(conn: Connection, head: RequestHead, framing: BodyFraming, expectContinue: boolean) {
+    this.conn = conn;
+    this.head = head;
+    this.isHead = head.method === 'HEAD';
+    this.version = head.version;
+    this.startTime = performance.now();
+    if (framing.kind === 'none') {
+      this.input = null;
+      this.#remaining = 0;
+      this.#decoder = null;
+      this.#bodyDone = true;
+      this.#expectContinue = false;
+    } else {
+      this.input = new BodyInput(this);
+      this.#remaining = framing.kind === 'length' ? framing.length : -1;
+      this.#decoder = framing.kind === 'chunked' ? new ChunkedDecoder(conn.server.chunkedLimits) : null;
+      this.#bodyDone = false;
+      this.#expectContinue = expectContinue;
+    }
+    this.response = new Response(this);
+    this.environ = buildEnviron(head, conn.info, conn.server.serverInfo, this.input ?? EMPTY_INPUT);
+  }
+
+  run(): void {
+    runGateway(this.conn.server.app, this);
+  }
+
+  // ---- body bytes, from the connection ----
+
+  get bodyDone(): boolean {
+    return this.#bodyDone;
+  }
+
+  /** True while the application waits for body bytes, or they are being drained. */
+  get awaitingBody(): boolean {
+    return !this.#bodyDone && (this.#discarding || (this.input !== null && this.input.waiting));
+  }
+
+  /** Body bytes buffered and not read by the application. */
+  get bufferedBody(): number {
+    return this.input?.buffered ?? 0;
+  }
+
+  /**
+   * Take body bytes from `buf[start..end)`.
+   * @returns bytes consumed; the rest belongs to the next request.
+   * @throws {HttpError} a malformed chunked body, or one larger than allowed.
+   */
+  feed(buf: Buffer, start: number, end: number): number {
+    let used: number;
+    if (this.#decoder !== null) {
+      used = this.#decoder.decode(buf, start, end, this);
+      if (this.#decoder.done) this.#endBody();
+    } else {
+      used = Math.min(this.#remaining, end - start);
+      this.onBodyData(buf.subarray(start, start + used));
+      this.#remaining -= used;
+      if (this.#remaining === 0) this.#endBody();
+    }
+    return used;
+  }
+
+  onBodyData(chunk: Buffer): void {
+    if (this.#discarding) {
+      this.#drained += chunk.length;
+      return;
+    }
+    this.input!.push(chunk);
+  }
+
+  #endBody(): void {
+    this.#bodyDone = true;
+    const trailers = this.#decoder?.trailers ?? null;
+    if (trailers !== null) this.environ['rocket.trailers'] = trailers;
+    this.input?.end();
+  }
+
+  /** True once body bytes are thrown away instead of kept for the application. */
+  get discarding(): boolean {
+    return this.#discarding;
+  }
+
+  /** Bytes discarded so far while draining an unread body. */
+  get drained(): number {
+    return this.#drained;
+  }
+
+  /** Known bytes of body not received yet; -1 when unknown (chunked). */
+  get bodyRemaining(): number {
+    return this.#decoder !== null ? -1 : this.#remaining;
+  }
+
+  // ---- BodySource: the application reads ----
+
+  wantBody(): void {
+    if (this.#expectContinue && !this.response.committed) {
+      this.#expectContinue = false;
+      const socket = this.conn.socket;
+      if (!socket.destroyed) socket.write(CONTINUE, 'latin1');
+    }
+    this.conn.bodyWanted();
+  }
+
+  bodyConsumed(): void {
+    this.conn.bodyConsumed();
+  }
+
+  // ---- ResponseOwner ----
+
+  get socket() {
+    return this.conn.socket;
+  }
+
+  get keepAliveHint(): number {
+    return this.conn.server.keepAliveHint;
+  }
+
+  get serverSoftware(): string {
+    return this.conn.server.options.serverSoftware;
+  }
+
+  keepAliveAllowed(): boolean {
+    if (!this.conn.mayKeepAlive(this.head)) return false;
+    if (this.#bodyDone) return true;
+    // The client waits for 100 Continue that never came: it may or may not send the body, so
+    // the only safe way to find the next request is a new connection (RFC 9110 §10.1.1).
+    if (this.#expectContinue) return false;
+    const remaining = this.bodyRemaining;
+    return remaining === -1 || remaining - this.bufferedBody <= this.conn.server.options.maxDrainSize;
+  }
+
+  responseEnded(keepAlive: boolean): void {
+    this.#keepAlive = keepAlive;
+    this.#responseDone = true;
+  }
+
+  warn(message: string): void {
+    this.conn.server.logger.warn(`${this.requestLine}: ${message}`);
+  }
+
+  // ---- GatewayExchange ----
+
+  appFinished(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    if (!this.#responseDone) {
+      // Aborted underneath (client gone); the connection is already closing.
+      return;
+    }
+    if (!this.#bodyDone) {
+      this.input?.fail(new Error('the request body was discarded: the response was already sent'));
+      this.#discarding = true;
+    }
+    this.conn.exchangeDone(this, this.#keepAlive);
+  }
+
+  appFailed(error: unknown): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    if (this.response.aborted) return;
+    this.conn.appFailed(this, error);
+  }
+
+  closeFailed(error: unknown): void {
+    this.conn.server.logger.error(`${this.requestLine}: error while closing the response body: ${describeError(error)}`);
+  }
+
+  /**
+   * The exchange ends early (malformed body, timeout, disconnect, server error): reads fail, the
+   * response stops, whatever the app still does is ignored.
+   */
+  kill(reason: unknown): void {
+    this.#finished = true;
+    this.#discarding = true;
+    this.input?.fail(reason);
+    this.response.abort();
+  }
+
+  /** `GET /path HTTP/1.1`, for log lines. */
+  get requestLine(): string {
+    return `${this.head.method} ${this.head.target} HTTP/1.${this.head.version === 11 ? 1 : 0}`;
+  }
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
+  return String(error);
+}

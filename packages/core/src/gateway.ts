@@ -1,0 +1,178 @@
+/**
+ * The gateway: calls `app(environ, start_response)` and sends what it returns.
+ *
+ * An app returns its body as a list, any `Iterable` or `AsyncIterable` of chunks (`Uint8Array` or
+ * UTF-8 text), or a Promise of one. A lone string or Uint8Array is taken as a one-chunk body.
+ *
+ * - A list is a body whose length is known: it goes out with `Content-Length`, in one write.
+ * - A synchronous iterator is read one chunk ahead, so a body of one chunk also gets
+ *   `Content-Length`; longer ones stream (chunked on HTTP/1.1).
+ * - An async iterator streams from its first chunk: nothing waits for a second one.
+ * - When the socket is full, iteration pauses until it drains.
+ * - The iterator's `return()` (WSGI's `close()`) is always called, and a `close()` method on the
+ *   body too, whether the body was sent, failed or the client went away.
+ */
+
+import type { Environ } from './environ.js';
+import type { BodyChunk, Response, StartResponse } from './response.js';
+
+/** A body an app may return. */
+export type GatewayBody = Iterable<BodyChunk> | AsyncIterable<BodyChunk> | BodyChunk;
+
+/**
+ * A gateway application: PEP 3333's callable, in TypeScript.
+ *
+ * @example
+ * const app: GatewayApp = (environ, startResponse) => {
+ *   startResponse('200 OK', [['Content-Type', 'text/plain']]);
+ *   return [`Hello from ${environ.PATH_INFO}`];
+ * };
+ */
+export type GatewayApp = (environ: Environ, startResponse: StartResponse) => GatewayBody | Promise<GatewayBody>;
+
+/** The request an app runs for. */
+export interface GatewayExchange {
+  readonly environ: Environ;
+  readonly response: Response;
+  /** The body was sent and closed. */
+  appFinished(): void;
+  /** The app threw, rejected, or returned something that is not a body. */
+  appFailed(error: unknown): void;
+  /** An error while closing the body: logged, nothing else. */
+  closeFailed(error: unknown): void;
+}
+
+/** Run `app` for `exchange`. Never throws: every outcome reaches the exchange. */
+export function runGateway(app: GatewayApp, exchange: GatewayExchange): void {
+  let body: unknown;
+  try {
+    body = app(exchange.environ, exchange.response.start);
+  } catch (error) {
+    exchange.appFailed(error);
+    return;
+  }
+  if (isThenable(body)) {
+    body.then(
+      (resolved) => sendBody(resolved, exchange),
+      (error: unknown) => exchange.appFailed(error),
+    );
+  } else {
+    sendBody(body, exchange);
+  }
+}
+
+function sendBody(body: unknown, exchange: GatewayExchange): void {
+  if (Array.isArray(body)) {
+    try {
+      exchange.response.sendAll(body as BodyChunk[]);
+    } catch (error) {
+      exchange.appFailed(error);
+      return;
+    }
+    exchange.appFinished();
+    return;
+  }
+  if (typeof body === 'string' || body instanceof Uint8Array) {
+    sendBody([body], exchange);
+    return;
+  }
+  if (body !== null && typeof body === 'object') {
+    const asyncIterator = (body as Partial<AsyncIterable<BodyChunk>>)[Symbol.asyncIterator];
+    if (typeof asyncIterator === 'function') {
+      void pump(asyncIterator.call(body), body, false, exchange);
+      return;
+    }
+    const iterator = (body as Partial<Iterable<BodyChunk>>)[Symbol.iterator];
+    if (typeof iterator === 'function') {
+      void pump(iterator.call(body), body, true, exchange);
+      return;
+    }
+  }
+  exchange.appFailed(new TypeError(`the app returned ${describe(body)}; it must return an iterable body (for example a list of chunks)`));
+}
+
+type AnyIterator = Iterator<BodyChunk> | AsyncIterator<BodyChunk>;
+
+/**
+ * Send the chunks of an iterator. Written as one async function that only awaits when it must:
+ * a synchronous iterator whose chunks fit in the socket runs to the end without yielding.
+ */
+async function pump(iterator: AnyIterator, body: object, sync: boolean, exchange: GatewayExchange): Promise<void> {
+  const response = exchange.response;
+  let failure: unknown = null;
+  let failed = false;
+  try {
+    // `await` only real promises: awaiting a plain value would still cost a turn of the queue.
+    let next = iterator.next();
+    let result = (isThenable(next) ? await next : next) as IteratorResult<BodyChunk>;
+    while (!result.done && isEmpty(result.value)) {
+      next = iterator.next();
+      result = (isThenable(next) ? await next : next) as IteratorResult<BodyChunk>;
+    }
+    if (result.done) {
+      response.end();
+    } else {
+      let chunk = result.value;
+      if (sync) {
+        // One chunk ahead: if it was the last, the body has a known length.
+        result = (iterator as Iterator<BodyChunk>).next();
+        while (!result.done && isEmpty(result.value)) result = (iterator as Iterator<BodyChunk>).next();
+        if (result.done) {
+          response.sendAll([chunk]);
+          chunk = '';
+        }
+      }
+      if (!response.ended) {
+        if (!response.write(chunk) && !response.aborted) await response.drained();
+        if (sync) {
+          // `result` holds the chunk read ahead.
+          while (!result.done && !response.aborted) {
+            if (!response.write(result.value) && !response.aborted) await response.drained();
+            result = (iterator as Iterator<BodyChunk>).next();
+          }
+        } else {
+          while (!response.aborted) {
+            result = await iterator.next();
+            if (result.done) break;
+            if (!response.write(result.value) && !response.aborted) await response.drained();
+          }
+        }
+        response.end();
+      }
+    }
+  } catch (error) {
+    failed = true;
+    failure = error;
+  }
+  await closeBody(iterator, body, exchange);
+  if (failed) exchange.appFailed(failure);
+  else exchange.appFinished();
+}
+
+async function closeBody(iterator: AnyIterator, body: object, exchange: GatewayExchange): Promise<void> {
+  try {
+    const returned = iterator.return?.();
+    if (isThenable(returned)) await returned;
+    const close = (body as { close?: unknown }).close;
+    if (typeof close === 'function' && body !== iterator) {
+      const closed: unknown = close.call(body);
+      if (isThenable(closed)) await closed;
+    }
+  } catch (error) {
+    exchange.closeFailed(error);
+  }
+}
+
+function isEmpty(chunk: BodyChunk): boolean {
+  return (typeof chunk === 'string' || chunk instanceof Uint8Array) && chunk.length === 0;
+}
+
+function isThenable(value: unknown): value is PromiseLike<never> {
+  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (value === null) return 'null';
+  return typeof value === 'object' ? `a ${(value as object).constructor?.name ?? 'object'}` : `a ${typeof value}`;
+}

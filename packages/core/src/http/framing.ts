@@ -1,0 +1,174 @@
+/**
+ * Message framing and persistence of a request (RFC 9112 §6 and §9.3): how long its body is, and
+ * whether the connection may carry another request after it. Pure functions over a parsed head.
+ */
+
+import { HttpError } from '../errors.js';
+import { HTAB, SP, isToken } from './chars.js';
+import type { RequestHead } from './request-head.js';
+
+/** How the body of a request is delimited. */
+export type BodyFraming =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'length'; readonly length: number }
+  | { readonly kind: 'chunked' };
+
+export const NO_BODY: BodyFraming = Object.freeze({ kind: 'none' });
+export const CHUNKED_BODY: BodyFraming = Object.freeze({ kind: 'chunked' });
+
+/**
+ * Decide the body framing of a request (RFC 9112 §6.3).
+ *
+ * - `Transfer-Encoding` and `Content-Length` together: 400. §6.3 allows "handle as an error"; since
+ *   the pair is the CL.TE/TE.CL smuggling primitive we do not try to guess which one a proxy used.
+ * - `Transfer-Encoding` in an HTTP/1.0 request: 400 (§6.1 "MUST treat the message as if the framing
+ *   is faulty").
+ * - `Transfer-Encoding` must be a well-formed list whose last coding is `chunked`, applied once
+ *   (400 otherwise); any other coding in it is one we do not decode (501, RFC 9112 §6.1).
+ * - `Content-Length` must be digits only; several values must all be equal (400 otherwise).
+ * - A length beyond `maxBodySize` (when non-zero) is 413 before a byte of the body is read.
+ *
+ * @example
+ * requestBodyFraming(head, 1 << 20); // { kind: 'length', length: 5 }
+ */
+export function requestBodyFraming(head: RequestHead, maxBodySize: number): BodyFraming {
+  const te = head.transferEncoding;
+  const cl = head.contentLength;
+  if (te !== null) {
+    if (cl !== null) {
+      throw new HttpError(400, 'ROCKET_ERR_TE_WITH_CONTENT_LENGTH', 'both Transfer-Encoding and Content-Length');
+    }
+    if (head.version === 10) {
+      throw new HttpError(400, 'ROCKET_ERR_BAD_TRANSFER_ENCODING', 'Transfer-Encoding in an HTTP/1.0 request');
+    }
+    checkTransferCodings(te);
+    return CHUNKED_BODY;
+  }
+  if (cl === null) return NO_BODY;
+  const length = parseContentLength(cl);
+  if (length === 0) return NO_BODY;
+  if (maxBodySize > 0 && length > maxBodySize) {
+    throw new HttpError(413, 'ROCKET_ERR_BODY_TOO_LARGE', `request body larger than ${maxBodySize} bytes`);
+  }
+  return { kind: 'length', length };
+}
+
+/**
+ * `Content-Length = 1*DIGIT` (RFC 9110 §8.6). Repeated fields must carry the same number. No sign,
+ * no whitespace inside, no list form: each of those has been a smuggling vector somewhere.
+ *
+ * @returns the length; `Infinity` for a number too large to represent (the caller answers 413).
+ */
+export function parseContentLength(values: readonly string[]): number {
+  let length = -1;
+  for (const value of values) {
+    if (value.length === 0) throw badLength('empty Content-Length');
+    let n = 0;
+    for (let i = 0; i < value.length; i++) {
+      const d = value.charCodeAt(i) - 0x30;
+      if (d < 0 || d > 9) throw badLength('Content-Length is not a non-negative decimal integer');
+      n = n * 10 + d;
+    }
+    if (n > Number.MAX_SAFE_INTEGER) n = Infinity;
+    if (length !== -1 && n !== length) throw badLength('several different Content-Length values');
+    length = n;
+  }
+  return length;
+}
+
+function badLength(message: string): HttpError {
+  return new HttpError(400, 'ROCKET_ERR_BAD_CONTENT_LENGTH', message);
+}
+
+/** Codings registered for Transfer-Encoding that we recognise but do not decode. */
+const KNOWN_CODINGS = new Set(['gzip', 'x-gzip', 'deflate', 'compress', 'x-compress']);
+
+/**
+ * Check a `Transfer-Encoding` list: `#transfer-coding`, transfer-coding = token *( OWS ";" OWS
+ * transfer-parameter ) (RFC 9112 §7). Empty list elements are refused rather than skipped:
+ * `Transfer-Encoding: ,chunked` is a known way to make two parsers disagree.
+ */
+function checkTransferCodings(values: readonly string[]): void {
+  const codings: string[] = [];
+  for (const value of values) {
+    for (const element of value.split(',')) {
+      const coding = trimOWS(element);
+      if (coding.length === 0) throw badTE('empty element in Transfer-Encoding');
+      const semi = coding.indexOf(';');
+      const name = (semi === -1 ? coding : trimOWS(coding.slice(0, semi))).toLowerCase();
+      if (!isToken(name)) throw badTE('malformed Transfer-Encoding');
+      if (name === 'chunked' && semi !== -1) throw badTE('parameters on the chunked coding');
+      codings.push(name);
+    }
+  }
+  for (let i = 0; i < codings.length; i++) {
+    const name = codings[i]!;
+    if (name === 'chunked') {
+      // RFC 9112 §6.1: a sender MUST NOT apply chunked more than once; it must be final.
+      if (i !== codings.length - 1) throw badTE('chunked is not the final transfer coding');
+      continue;
+    }
+    if (!KNOWN_CODINGS.has(name)) {
+      throw new HttpError(501, 'ROCKET_ERR_UNSUPPORTED_TRANSFER_CODING', `unknown transfer coding "${name}"`);
+    }
+  }
+  if (codings[codings.length - 1] !== 'chunked') {
+    // RFC 9112 §6.3: "If a Transfer-Encoding header field is present in a request and the chunked
+    // transfer coding is not the final encoding, … the server MUST respond with the 400".
+    throw badTE('chunked is not the final transfer coding');
+  }
+  if (codings.length > 1) {
+    throw new HttpError(501, 'ROCKET_ERR_UNSUPPORTED_TRANSFER_CODING', `transfer coding "${codings[0]}" is not supported`);
+  }
+}
+
+function badTE(message: string): HttpError {
+  return new HttpError(400, 'ROCKET_ERR_BAD_TRANSFER_ENCODING', message);
+}
+
+/** Connection options of a request (RFC 9110 §7.6.1), as bits. */
+export const CONNECTION_CLOSE = 1;
+export const CONNECTION_KEEP_ALIVE = 2;
+export const CONNECTION_UPGRADE = 4;
+
+/**
+ * Parse `Connection` values as a case-insensitive list of tokens. Unknown tokens are ignored;
+ * malformed elements are ignored too (the field only ever relaxes persistence, and `close`
+ * anywhere in it wins).
+ */
+export function connectionOptions(values: readonly string[] | null): number {
+  if (values === null) return 0;
+  let bits = 0;
+  for (const value of values) {
+    for (const element of value.split(',')) {
+      const token = trimOWS(element).toLowerCase();
+      if (token === 'close') bits |= CONNECTION_CLOSE;
+      else if (token === 'keep-alive') bits |= CONNECTION_KEEP_ALIVE;
+      else if (token === 'upgrade') bits |= CONNECTION_UPGRADE;
+    }
+  }
+  return bits;
+}
+
+/**
+ * RFC 9112 §9.3: HTTP/1.1 persists unless `close` is present; HTTP/1.0 persists only when the
+ * client asked with `keep-alive` (and did not also say `close`).
+ */
+export function requestWantsKeepAlive(version: number, options: number): boolean {
+  if (options & CONNECTION_CLOSE) return false;
+  return version === 11 || (options & CONNECTION_KEEP_ALIVE) !== 0;
+}
+
+/** Remove optional whitespace (SP / HTAB) at both ends. */
+export function trimOWS(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && isOWS(s.charCodeAt(a))) a++;
+  while (b > a && isOWS(s.charCodeAt(b - 1))) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
+function isOWS(c: number): boolean {
+  return c === SP || c === HTAB;
+}
+

@@ -1,0 +1,84 @@
+/**
+ * Rocket's interface tuples, checked and turned into what a listener binds. Pure.
+ *
+ *   [host, port]                              plain HTTP
+ *   [host, port, keyFile, certFile]           HTTPS (key before cert, as in Rocket)
+ *   [host, port, keyFile, certFile, caFile]   HTTPS, client certificates requested and verified
+ *
+ * `host` is an IPv4 address, an IPv6 address (any host containing `:`), a host name, or `''` for
+ * every interface.
+ */
+
+import { RocketError } from './errors.js';
+
+export type PlainInterface = readonly [host: string, port: number];
+export type TlsInterface = readonly [host: string, port: number, keyFile: string, certFile: string];
+export type MutualTlsInterface = readonly [host: string, port: number, keyFile: string, certFile: string, caFile: string | null];
+export type Interface = PlainInterface | TlsInterface | MutualTlsInterface;
+
+/** One interface, checked. */
+export interface BindSpec {
+  /** '' = every interface. */
+  readonly host: string;
+  readonly port: number;
+  readonly ipv6: boolean;
+  readonly keyFile: string | null;
+  readonly certFile: string | null;
+  readonly caFile: string | null;
+  /** `127.0.0.1:8000`, `[::1]:8443*` (`*` = TLS), as Rocket logs them. */
+  readonly label: string;
+}
+
+/**
+ * Accept one interface tuple or a list of them.
+ * @throws {RocketError} ROCKET_ERR_INVALID_INTERFACE naming the bad tuple and what is wrong.
+ * @example
+ * parseInterfaces([['127.0.0.1', 8000], ['::1', 8443, 'key.pem', 'cert.pem']]);
+ */
+export function parseInterfaces(interfaces: unknown): BindSpec[] {
+  if (!Array.isArray(interfaces) || interfaces.length === 0) {
+    throw invalid(interfaces, 'interfaces must be [host, port, …] or a non-empty list of them');
+  }
+  const list: unknown[] = Array.isArray(interfaces[0]) ? interfaces : [interfaces];
+  return list.map(parseInterface);
+}
+
+function parseInterface(tuple: unknown): BindSpec {
+  if (!Array.isArray(tuple)) throw invalid(tuple, 'an interface must be an array [host, port, …]');
+  if (tuple.length !== 2 && tuple.length !== 4 && tuple.length !== 5) {
+    throw invalid(tuple, 'an interface has 2 elements (host, port), 4 (…, keyFile, certFile) or 5 (…, caFile)');
+  }
+  const [host, rawPort, keyFile, certFile, caFile] = tuple as unknown[];
+  if (typeof host !== 'string') throw invalid(tuple, 'the host must be a string');
+  const port = typeof rawPort === 'string' && /^\d+$/.test(rawPort) ? Number(rawPort) : rawPort;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw invalid(tuple, `port ${JSON.stringify(rawPort)} is not an integer from 0 to 65535`);
+  }
+  const ipv6 = host.includes(':');
+  let key: string | null = null;
+  let cert: string | null = null;
+  let ca: string | null = null;
+  if (tuple.length >= 4) {
+    if (typeof keyFile !== 'string' || keyFile === '') throw invalid(tuple, 'the key file must be a path');
+    if (typeof certFile !== 'string' || certFile === '') throw invalid(tuple, 'the certificate file must be a path');
+    key = keyFile;
+    cert = certFile;
+    // As in Rocket, an empty fifth element means "no client certificates".
+    if (caFile !== undefined && caFile !== null && caFile !== '') {
+      if (typeof caFile !== 'string') throw invalid(tuple, 'the CA file must be a path');
+      ca = caFile;
+    }
+  }
+  const shownHost = host === '' ? '*' : ipv6 ? `[${host}]` : host;
+  return { host, port, ipv6, keyFile: key, certFile: cert, caFile: ca, label: `${shownHost}:${port}${key ? '*' : ''}` };
+}
+
+function invalid(value: unknown, why: string): RocketError {
+  let shown: string;
+  try {
+    shown = JSON.stringify(value) ?? String(value);
+  } catch {
+    shown = String(value);
+  }
+  return new RocketError('ROCKET_ERR_INVALID_INTERFACE', `invalid interface ${shown}: ${why}`);
+}

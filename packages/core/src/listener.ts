@@ -1,0 +1,183 @@
+/**
+ * One listening socket per interface: a `net.Server`, or a `tls.Server` for interfaces with a key
+ * and certificate. It accepts connections, finishes their TLS handshake, describes them
+ * (addresses, TLS facts) and hands them on. It knows nothing of HTTP.
+ */
+
+import { readFile } from 'node:fs/promises';
+import net from 'node:net';
+import tls from 'node:tls';
+import type { ConnectionInfo, TlsInfo } from './environ.js';
+import { RocketError } from './errors.js';
+import type { BindSpec } from './interfaces.js';
+import type { Logger } from './options.js';
+
+/** What an interface was actually bound to. */
+export interface BoundAddress {
+  host: string;
+  /** The real port (the one the system chose for port 0). */
+  port: number;
+  secure: boolean;
+  family: 'IPv4' | 'IPv6';
+}
+
+export type ConnectionHandler = (socket: net.Socket, info: ConnectionInfo) => void;
+
+export interface ListenerSettings {
+  /** Milliseconds for a TLS handshake; 0 = no limit. */
+  handshakeTimeout: number;
+  backlog: number;
+  logger: Logger;
+  nextConnectionId(): number;
+}
+
+export class Listener {
+  readonly spec: BindSpec;
+  #server: net.Server | null = null;
+  #address: BoundAddress | null = null;
+
+  constructor(spec: BindSpec) {
+    this.spec = spec;
+  }
+
+  get address(): BoundAddress | null {
+    return this.#address;
+  }
+
+  get listening(): boolean {
+    return this.#server?.listening ?? false;
+  }
+
+  /**
+   * Read the TLS files (each time, so a restart picks up renewed certificates), bind and listen.
+   * @throws {RocketError} ROCKET_ERR_TLS_FILE naming an unreadable file, ROCKET_ERR_BIND naming the interface.
+   */
+  async listen(settings: ListenerSettings, onConnection: ConnectionHandler): Promise<BoundAddress> {
+    const spec = this.spec;
+    const server = spec.keyFile === null ? this.#plainServer(settings, onConnection) : await this.#tlsServer(settings, onConnection);
+    this.#server = server;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException) => {
+        server.off('listening', onListening);
+        this.#server = null;
+        reject(
+          new RocketError('ROCKET_ERR_BIND', `cannot listen on ${spec.label}: ${error.code ?? ''} ${error.message}`.trim(), {
+            cause: error,
+          }),
+        );
+      };
+      const onListening = () => {
+        server.off('error', onError);
+        resolve();
+      };
+      server.once('error', onError);
+      server.once('listening', onListening);
+      server.listen({ host: spec.host === '' ? undefined : spec.host, port: spec.port, backlog: settings.backlog });
+    });
+    server.on('error', (error) => settings.logger.error(`listener ${spec.label}: ${error.message}`));
+    const bound = server.address() as net.AddressInfo;
+    this.#address = {
+      host: bound.address,
+      port: bound.port,
+      secure: spec.keyFile !== null,
+      family: bound.family === 'IPv6' ? 'IPv6' : 'IPv4',
+    };
+    return this.#address;
+  }
+
+  /** Stop accepting. Connections already accepted are not touched. */
+  close(): Promise<void> {
+    const server = this.#server;
+    this.#server = null;
+    if (server === null || !server.listening) return Promise.resolve();
+    return new Promise((resolve) => server.close(() => resolve()));
+  }
+
+  #plainServer(settings: ListenerSettings, onConnection: ConnectionHandler): net.Server {
+    // allowHalfOpen: a client that shuts down its sending side still gets its response.
+    return net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+      onConnection(socket, this.#describe(socket, settings, null));
+    });
+  }
+
+  async #tlsServer(settings: ListenerSettings, onConnection: ConnectionHandler): Promise<tls.Server> {
+    const spec = this.spec;
+    const key = await readTlsFile(spec.keyFile!, 'key', spec);
+    const cert = await readTlsFile(spec.certFile!, 'certificate', spec);
+    const ca = spec.caFile === null ? undefined : await readTlsFile(spec.caFile, 'CA', spec);
+    let server: tls.Server;
+    try {
+      server = tls.createServer({
+        key,
+        cert,
+        ca,
+        // With a CA: ask for a certificate, accept its absence, and refuse one that does not verify.
+        requestCert: ca !== undefined,
+        rejectUnauthorized: false,
+        allowHalfOpen: true,
+        noDelay: true,
+        handshakeTimeout: settings.handshakeTimeout > 0 ? settings.handshakeTimeout : undefined,
+      });
+    } catch (error) {
+      throw new RocketError(
+        'ROCKET_ERR_TLS_FILE',
+        `cannot use key "${spec.keyFile}" and certificate "${spec.certFile}" for ${spec.label}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    server.on('secureConnection', (socket: tls.TLSSocket) => {
+      let peerCertificatePem: string | null = null;
+      if (ca !== undefined) {
+        const peer = socket.getPeerCertificate(false);
+        if (peer !== null && peer.raw !== undefined) {
+          if (!socket.authorized) {
+            settings.logger.debug(`${spec.label}: client certificate refused: ${String(socket.authorizationError)}`);
+            socket.destroy();
+            return;
+          }
+          peerCertificatePem = toPem(peer.raw);
+        }
+      }
+      const tlsInfo: TlsInfo = {
+        protocol: socket.getProtocol(),
+        cipher: socket.getCipher()?.name ?? null,
+        alpnProtocol: socket.alpnProtocol ?? null,
+        authorized: socket.authorized,
+        peerCertificatePem,
+      };
+      onConnection(socket, this.#describe(socket, settings, tlsInfo));
+    });
+    server.on('tlsClientError', (error) => settings.logger.debug(`${spec.label}: TLS handshake failed: ${error.message}`));
+    return server;
+  }
+
+  #describe(socket: net.Socket, settings: ListenerSettings, tlsInfo: TlsInfo | null): ConnectionInfo {
+    return {
+      id: settings.nextConnectionId(),
+      remoteAddress: socket.remoteAddress ?? '',
+      remotePort: socket.remotePort ?? 0,
+      localAddress: socket.localAddress ?? '',
+      localPort: socket.localPort ?? 0,
+      serverPort: this.#address?.port ?? this.spec.port,
+      secure: tlsInfo !== null,
+      tls: tlsInfo,
+    };
+  }
+}
+
+async function readTlsFile(path: string, what: string, spec: BindSpec): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new RocketError('ROCKET_ERR_TLS_FILE', `cannot read ${what} file "${path}" for ${spec.label}: ${code}`, { cause: error });
+  }
+}
+
+/** DER bytes as a PEM certificate: base64 in 64-character lines between the markers. */
+export function toPem(der: Buffer): string {
+  const base64 = der.toString('base64');
+  let body = '';
+  for (let i = 0; i < base64.length; i += 64) body += `${base64.slice(i, i + 64)}\n`;
+  return `-----BEGIN CERTIFICATE-----\n${body}-----END CERTIFICATE-----\n`;
+}

@@ -1,0 +1,138 @@
+/**
+ * The one table of Rocket's options: name, default, check, and the line of documentation the
+ * README and `rocket --help` show. Every option passes through {@link resolveOptions} exactly once;
+ * unknown names and bad values throw a {@link RocketError} that names them.
+ */
+
+import { hostname } from 'node:os';
+import { createRequire } from 'node:module';
+import { RocketError } from './errors.js';
+
+/** The package version, read from package.json so it follows releases. */
+export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+
+/** Anything with the four usual level methods: `console`, pino, winston, bunyan… */
+export interface Logger {
+  debug(message: string, ...args: unknown[]): void;
+  info(message: string, ...args: unknown[]): void;
+  warn(message: string, ...args: unknown[]): void;
+  error(message: string, ...args: unknown[]): void;
+}
+
+export interface RocketOptions {
+  /** Workers kept ready; a worker serves one connection at a time. Default 10. */
+  minThreads?: number;
+  /** Most workers; 0 = no limit. Default 0. */
+  maxThreads?: number;
+  /** Seconds a keep-alive connection may sit idle between requests (Rocket's `timeout`). Default 600. */
+  timeout?: number;
+  /** Seconds without a byte from the client while a request is being read. Default 10. */
+  socketTimeout?: number;
+  /** Longest request-line in bytes (414 beyond). Default 8192. */
+  maxRequestLine?: number;
+  /** Largest header section in bytes (431 beyond). Default 16384. */
+  maxHeaderSize?: number;
+  /** Most header fields in a request (431 beyond). Default 100. */
+  maxHeaders?: number;
+  /** Largest request body in bytes; 0 = no limit (413 beyond). Default 1 GiB. */
+  maxBodySize?: number;
+  /** Most bytes of chunk extensions in one request (413 beyond). Default 16384. */
+  maxChunkExtensions?: number;
+  /** Most bytes of an unread request body discarded to keep the connection; beyond, it closes. Default 262144. */
+  maxDrainSize?: number;
+  /** `SERVER_NAME` in the environ. Default: the machine's host name. */
+  serverName?: string;
+  /** `SERVER_SOFTWARE` and the `Server` response header; `''` sends no `Server` header. Default `Rocket/<version>`. */
+  serverSoftware?: string;
+  /** Where server messages go. Default: warnings and errors on stderr. */
+  logger?: Logger;
+}
+
+export type ResolvedOptions = Required<RocketOptions>;
+
+interface OptionSpec<K extends keyof RocketOptions> {
+  /** Default value, or a function computing it. */
+  default: () => ResolvedOptions[K];
+  /** Returns an error text when the value is not acceptable. */
+  check: (value: unknown) => string | undefined;
+  /** One line for the README and `--help`. */
+  doc: string;
+  /** Value placeholder for the command line; omitted for options the CLI does not expose. */
+  arg?: string;
+}
+
+const count = (min: number) => (v: unknown) =>
+  Number.isSafeInteger(v) && (v as number) >= min ? undefined : `must be an integer ≥ ${min}`;
+const seconds = (v: unknown) =>
+  typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'must be a number of seconds ≥ 0';
+const text = (v: unknown) => (typeof v === 'string' ? undefined : 'must be a string');
+
+/** Every option Rocket accepts. */
+export const OPTIONS: { readonly [K in keyof RocketOptions]-?: OptionSpec<K> } = {
+  minThreads: { default: () => 10, check: count(1), doc: 'workers kept ready; a worker serves one connection at a time', arg: 'N' },
+  maxThreads: { default: () => 0, check: count(0), doc: 'most workers; 0 = no limit', arg: 'N' },
+  timeout: { default: () => 600, check: seconds, doc: 'seconds a keep-alive connection may stay idle between requests; 0 = forever', arg: 'S' },
+  socketTimeout: { default: () => 10, check: seconds, doc: 'seconds without a byte while a request is being read (408); 0 = forever', arg: 'S' },
+  maxRequestLine: { default: () => 8192, check: count(16), doc: 'longest request-line in bytes (414)', arg: 'BYTES' },
+  maxHeaderSize: { default: () => 16384, check: count(64), doc: 'largest header section in bytes (431)', arg: 'BYTES' },
+  maxHeaders: { default: () => 100, check: count(1), doc: 'most header fields in a request (431)', arg: 'N' },
+  maxBodySize: { default: () => 1024 ** 3, check: count(0), doc: 'largest request body in bytes; 0 = no limit (413)', arg: 'BYTES' },
+  maxChunkExtensions: { default: () => 16384, check: count(0), doc: 'most bytes of chunk extensions in one request (413)', arg: 'BYTES' },
+  maxDrainSize: { default: () => 256 * 1024, check: count(0), doc: 'most bytes of an unread request body discarded to keep a connection open', arg: 'BYTES' },
+  serverName: { default: () => hostname(), check: text, doc: 'SERVER_NAME in the environ (default: the host name)', arg: 'NAME' },
+  serverSoftware: { default: () => `Rocket/${VERSION}`, check: text, doc: "SERVER_SOFTWARE and the Server header; '' sends no Server header", arg: 'TEXT' },
+  logger: { default: () => defaultLogger, check: checkLogger, doc: 'an object with debug/info/warn/error (console, pino, winston…)' },
+};
+
+function checkLogger(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null) return 'must be an object with debug, info, warn and error methods';
+  for (const level of ['debug', 'info', 'warn', 'error'] as const) {
+    if (typeof (v as Record<string, unknown>)[level] !== 'function') return `has no ${level}() method`;
+  }
+  return undefined;
+}
+
+/** Warnings and errors to stderr, one line each; debug and info are dropped. */
+export const defaultLogger: Logger = {
+  debug() {},
+  info() {},
+  warn: (message, ...args) => console.warn(`rocket: ${message}`, ...args),
+  error: (message, ...args) => console.error(`rocket: ${message}`, ...args),
+};
+
+/**
+ * Check `options` against the table and fill in defaults.
+ * @throws {RocketError} ROCKET_ERR_INVALID_OPTION naming the option and the value.
+ */
+export function resolveOptions(options: RocketOptions | undefined): ResolvedOptions {
+  if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+    throw new RocketError('ROCKET_ERR_INVALID_OPTION', 'Rocket options must be an object');
+  }
+  const given = (options ?? {}) as Record<string, unknown>;
+  for (const name of Object.keys(given)) {
+    if (!Object.hasOwn(OPTIONS, name)) {
+      throw new RocketError('ROCKET_ERR_INVALID_OPTION', `unknown option "${name}"`);
+    }
+  }
+  const resolved: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(OPTIONS) as [keyof RocketOptions, OptionSpec<keyof RocketOptions>][]) {
+    const value = given[name];
+    if (value === undefined) {
+      resolved[name] = spec.default();
+      continue;
+    }
+    const problem = spec.check(value);
+    if (problem !== undefined) {
+      throw new RocketError('ROCKET_ERR_INVALID_OPTION', `option ${name} ${problem} (got ${describe(value)})`);
+    }
+    resolved[name] = value;
+  }
+  return resolved as ResolvedOptions;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
+}

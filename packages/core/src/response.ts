@@ -1,0 +1,495 @@
+/**
+ * The response side of one request: `start_response`, `write`, and the framing of what goes out.
+ *
+ * The life of a write
+ * -------------------
+ * 1. `start_response(status, headers)` validates the status and every header now, so a bad value
+ *    throws inside the application where it was made, and serialises the application's header
+ *    lines once. Nothing is sent yet.
+ * 2. The first non-empty body chunk (or the end of the body) *commits* the head: the framing is
+ *    chosen once, here, from what is known —
+ *      - no content at all for HEAD, 1xx, 204 and 304 (HEAD still gets the headers GET would);
+ *      - the application's Content-Length, if it gave one (the body is then held to it);
+ *      - else a known total (a list body) becomes Content-Length;
+ *      - else HTTP/1.1 gets chunked, HTTP/1.0 a body delimited by closing the connection;
+ *    then `Date`, `Server` and `Connection` are added unless the application set them.
+ * 3. Body chunks go out in the chosen framing. `write()` returns false when the socket's buffer is
+ *    full; callers wait for {@link Response.drained}.
+ * 4. `end()` writes the last chunk of a chunked body, checks the length promise, and tells the
+ *    exchange whether the connection can carry another request.
+ *
+ * A head and its first chunk go out in one write whenever they can (one string when the body is
+ * ASCII text), and the connection corks the socket around pipelined batches.
+ */
+
+import type { Socket } from 'node:net';
+import { RocketError } from './errors.js';
+import { isFieldValue, isToken } from './http/chars.js';
+import { parseStatus, type Status } from './http/response-head.js';
+
+/** Response headers as WSGI has them: a list of `[name, value]` pairs. */
+export type ResponseHeaders = ReadonlyArray<readonly [string, string | number]>;
+
+/** A body chunk: bytes, or text sent as UTF-8. */
+export type BodyChunk = Uint8Array | string;
+
+/** PEP 3333's `start_response`; returns the (discouraged) `write` callable. */
+export type StartResponse = (status: string, headers: ResponseHeaders, excInfo?: unknown) => WriteCallable;
+
+/** PEP 3333's `write(data)`; returns false when the caller should wait before writing more. */
+export type WriteCallable = (data: BodyChunk) => boolean;
+
+/** What a response needs from the request and connection it belongs to. */
+export interface ResponseOwner {
+  readonly socket: Socket;
+  readonly isHead: boolean;
+  /** 10 or 11. */
+  readonly version: number;
+  /** Seconds for the `Keep-Alive: timeout=N` hint; 0 sends none. */
+  readonly keepAliveHint: number;
+  /** `Server` header value, or '' for none. */
+  readonly serverSoftware: string;
+  /** May the connection stay open after this response, as far as the request and server are concerned? */
+  keepAliveAllowed(): boolean;
+  /** The response is complete on the wire. */
+  responseEnded(keepAlive: boolean): void;
+  /** Something the application did is logged as a warning (length mismatch, body on a 204). */
+  warn(message: string): void;
+}
+
+const enum Framing {
+  /** Nothing is sent: HEAD, 1xx, 204, 304. */
+  None,
+  Length,
+  Chunked,
+  /** The end of the body is the end of the connection (HTTP/1.0, unknown length). */
+  Close,
+}
+
+const enum State {
+  /** `start_response` not called yet. */
+  New,
+  /** Status and headers known, nothing sent. */
+  Started,
+  /** Head sent; body going out. */
+  Committed,
+  Ended,
+  /** Given up: the socket is gone or was destroyed. */
+  Aborted,
+}
+
+const CRLF = '\r\n';
+const LAST_CHUNK = '0\r\n\r\n';
+
+let cachedDate = '';
+let cachedDateUntil = 0;
+
+/** The `Date` header value (RFC 9110 §5.6.7), recomputed at most once a second. */
+export function httpDate(): string {
+  const now = Date.now();
+  if (now >= cachedDateUntil) {
+    cachedDate = new Date(now).toUTCString();
+    cachedDateUntil = now - (now % 1000) + 1000;
+  }
+  return cachedDate;
+}
+
+/**
+ * @example
+ * const write = response.start('200 OK', [['Content-Type', 'text/plain']]);
+ * response.sendAll(['hello']);
+ */
+export class Response {
+  readonly #owner: ResponseOwner;
+  #state = State.New;
+  #status: Status | null = null;
+  /** The application's header lines, serialised, without the framing ones we replace. */
+  #headerLines = '';
+  #appLength = -1;
+  #appChunked = false;
+  #appOtherCoding = false;
+  #appClose = false;
+  #hasDate = false;
+  #hasServer = false;
+  #framing = Framing.None;
+  #expected = 0;
+  #sent = 0;
+  #keepAlive = false;
+  /** Bytes of head and body handed to the socket, for logs. */
+  bytesWritten = 0;
+  /** The `start_response` callable given to the application. */
+  readonly start: StartResponse;
+
+  constructor(owner: ResponseOwner) {
+    this.#owner = owner;
+    this.start = (status, headers, excInfo) => this.#startResponse(status, headers, excInfo);
+  }
+
+  /** The status code, once `start_response` was called; 0 before. */
+  get statusCode(): number {
+    return this.#status?.code ?? 0;
+  }
+
+  get started(): boolean {
+    return this.#state !== State.New;
+  }
+
+  /** True once the head went out: from then on an error can only abort the connection. */
+  get committed(): boolean {
+    return this.#state >= State.Committed;
+  }
+
+  get ended(): boolean {
+    return this.#state === State.Ended;
+  }
+
+  get aborted(): boolean {
+    return this.#state === State.Aborted;
+  }
+
+  #startResponse(status: string, headers: ResponseHeaders, excInfo?: unknown): WriteCallable {
+    if (this.#state === State.Aborted) return this.#writeCallable();
+    if (this.#state !== State.New) {
+      if (excInfo === undefined || excInfo === null) {
+        throw new RocketError('ROCKET_ERR_START_RESPONSE', 'start_response() called a second time without exc_info');
+      }
+      // PEP 3333: with exc_info after the head was sent, re-raise; before, replace status and headers.
+      if (this.#state >= State.Committed) throw Array.isArray(excInfo) ? excInfo[1] : excInfo;
+    }
+    const parsed = parseStatus(status);
+    if (parsed === null) {
+      throw new RocketError('ROCKET_ERR_START_RESPONSE', `invalid status ${JSON.stringify(status)}`);
+    }
+    if (parsed.code < 200) {
+      throw new RocketError('ROCKET_ERR_START_RESPONSE', `status ${parsed.code} cannot be a final response`);
+    }
+    this.#serialiseHeaders(parsed.code, headers);
+    this.#status = parsed;
+    this.#state = State.Started;
+    return this.#writeCallable();
+  }
+
+  #writeCallable(): WriteCallable {
+    return (data) => this.write(data);
+  }
+
+  /**
+   * Validate the application's headers and serialise them. Framing and persistence fields are
+   * noted and either kept, dropped (Content-Length on a 204, Transfer-Encoding where it cannot
+   * apply) or replaced by ours (Connection, Keep-Alive).
+   */
+  #serialiseHeaders(code: number, headers: ResponseHeaders): void {
+    if (!Array.isArray(headers)) {
+      throw new RocketError('ROCKET_ERR_START_RESPONSE', 'response headers must be a list of [name, value] pairs');
+    }
+    const http11 = this.#owner.version === 11;
+    const noContent = code === 204 || code === 304;
+    let lines = '';
+    let appLength = -1;
+    let appChunked = false;
+    let appOther = false;
+    let appClose = false;
+    let hasDate = false;
+    let hasServer = false;
+    for (let i = 0; i < headers.length; i++) {
+      const pair = headers[i];
+      if (!Array.isArray(pair) || pair.length !== 2) {
+        throw new RocketError('ROCKET_ERR_START_RESPONSE', `response header #${i} is not a [name, value] pair`);
+      }
+      const name = pair[0];
+      let value = pair[1];
+      if (typeof name !== 'string' || !isToken(name)) {
+        throw new RocketError('ROCKET_ERR_START_RESPONSE', `invalid response header name ${JSON.stringify(name)}`);
+      }
+      if (typeof value === 'number' && Number.isFinite(value)) value = String(value);
+      if (typeof value !== 'string' || !isFieldValue(value)) {
+        throw new RocketError('ROCKET_ERR_START_RESPONSE', `invalid value for response header ${name}: ${JSON.stringify(value)}`);
+      }
+      switch (name.length) {
+        case 4:
+          if (name.toLowerCase() === 'date') hasDate = true;
+          break;
+        case 6:
+          if (name.toLowerCase() === 'server') hasServer = true;
+          break;
+        case 10: {
+          const lower = name.toLowerCase();
+          if (lower === 'connection') {
+            if (/(?:^|,)[ \t]*close[ \t]*(?:,|$)/i.test(value)) appClose = true;
+            continue;
+          }
+          if (lower === 'keep-alive') continue;
+          break;
+        }
+        case 14:
+          if (name.toLowerCase() === 'content-length') {
+            const n = parseLength(value);
+            if (n < 0) throw new RocketError('ROCKET_ERR_START_RESPONSE', `invalid Content-Length ${JSON.stringify(value)}`);
+            if (appLength !== -1) {
+              if (n !== appLength) throw new RocketError('ROCKET_ERR_START_RESPONSE', 'several different Content-Length headers');
+              continue;
+            }
+            appLength = n;
+            // RFC 9110 §8.6: no Content-Length in a 204. A 304 may carry the selected representation's.
+            if (code === 204) continue;
+          }
+          break;
+        case 17:
+          if (name.toLowerCase() === 'transfer-encoding') {
+            if (/(?:^|,)[ \t]*chunked[ \t]*$/i.test(value)) appChunked = true;
+            else appOther = true;
+            // RFC 9112 §6.1: never to HTTP/1.0, never on a response without content.
+            if (!http11 || noContent) continue;
+          }
+          break;
+      }
+      lines += `${name}: ${value}\r\n`;
+    }
+    if (appLength !== -1 && (appChunked || appOther)) {
+      throw new RocketError('ROCKET_ERR_START_RESPONSE', 'both Content-Length and Transfer-Encoding in the response headers');
+    }
+    this.#headerLines = lines;
+    this.#appLength = appLength;
+    this.#appChunked = appChunked;
+    this.#appOtherCoding = appOther;
+    this.#appClose = appClose;
+    this.#hasDate = hasDate;
+    this.#hasServer = hasServer;
+  }
+
+  /**
+   * Choose the framing and build the head. `total` is the body length when known, else -1.
+   */
+  #commit(total: number): string {
+    const owner = this.#owner;
+    const code = this.#status!.code;
+    const http11 = owner.version === 11;
+    let head = this.#status!.line + this.#headerLines;
+    let framing: Framing;
+    if (code === 204 || code === 304) {
+      framing = Framing.None;
+    } else if (this.#appLength !== -1) {
+      framing = Framing.Length;
+      this.#expected = this.#appLength;
+    } else if (this.#appChunked && http11) {
+      framing = Framing.Chunked;
+    } else if (this.#appChunked || this.#appOtherCoding) {
+      framing = Framing.Close;
+    } else if (total >= 0) {
+      framing = Framing.Length;
+      this.#expected = total;
+      head += `Content-Length: ${total}\r\n`;
+    } else if (http11) {
+      framing = Framing.Chunked;
+      head += 'Transfer-Encoding: chunked\r\n';
+    } else {
+      framing = Framing.Close;
+    }
+    if (owner.isHead) {
+      // The headers are what a GET would get; no content follows, so nothing forces a close.
+      this.#framing = Framing.None;
+    } else {
+      this.#framing = framing;
+    }
+    const keepAlive = !this.#appClose && owner.keepAliveAllowed() && this.#framing !== Framing.Close;
+    this.#keepAlive = keepAlive;
+    if (!this.#hasDate) head += `Date: ${httpDate()}\r\n`;
+    if (!this.#hasServer && owner.serverSoftware !== '') head += `Server: ${owner.serverSoftware}\r\n`;
+    if (keepAlive) {
+      head += owner.keepAliveHint > 0 ? `Connection: keep-alive\r\nKeep-Alive: timeout=${owner.keepAliveHint}\r\n\r\n` : 'Connection: keep-alive\r\n\r\n';
+    } else {
+      head += 'Connection: close\r\n\r\n';
+    }
+    this.#state = State.Committed;
+    return head;
+  }
+
+  /**
+   * Send a whole body whose chunks are all known now (a list returned by the application): its
+   * total length becomes Content-Length, and the response ends.
+   */
+  sendAll(chunks: readonly BodyChunk[]): void {
+    if (this.#state === State.Aborted) return;
+    this.#requireStarted();
+    if (this.#state === State.Committed) {
+      for (let i = 0; i < chunks.length; i++) this.write(chunks[i]!);
+      this.end();
+      return;
+    }
+    // Fast path: one text chunk. When it is ASCII, head and body go out as one latin1 string.
+    if (chunks.length === 1 && typeof chunks[0] === 'string') {
+      const text = chunks[0];
+      const length = Buffer.byteLength(text);
+      const head = this.#commit(length);
+      if (this.#framing === Framing.Length && this.#expected === length && length === text.length) {
+        this.#sent = length;
+        this.#out(head + text);
+      } else {
+        this.#out2(head, Buffer.from(text));
+      }
+      this.#finish();
+      return;
+    }
+    let total = 0;
+    const buffers: Buffer[] = new Array(chunks.length);
+    for (let i = 0; i < chunks.length; i++) {
+      const b = toBuffer(chunks[i]!);
+      buffers[i] = b;
+      total += b.length;
+    }
+    const head = this.#commit(total);
+    const socket = this.#owner.socket;
+    socket.cork();
+    this.#out(head);
+    for (const b of buffers) if (b.length > 0) this.#writeBody(b);
+    this.#finish();
+    socket.uncork();
+  }
+
+  /**
+   * Send one body chunk (committing the head first if needed). Empty chunks are skipped.
+   * @returns false when the socket buffer is full: wait for {@link drained} before writing more.
+   */
+  write(chunk: BodyChunk): boolean {
+    if (this.#state === State.Aborted) return true;
+    if (this.#state === State.Ended) throw new RocketError('ROCKET_ERR_RESPONSE', 'write after the response ended');
+    this.#requireStarted();
+    const data = toBuffer(chunk);
+    if (data.length === 0) return true;
+    if (this.#state === State.Started) {
+      const head = this.#commit(-1);
+      const socket = this.#owner.socket;
+      socket.cork();
+      this.#out(head);
+      this.#writeBody(data);
+      socket.uncork();
+    } else {
+      this.#writeBody(data);
+    }
+    return !this.#owner.socket.writableNeedDrain;
+  }
+
+  /** End the body: commit an empty one if nothing was sent, write the last chunk, check the length. */
+  end(): void {
+    if (this.#state === State.Aborted || this.#state === State.Ended) return;
+    this.#requireStarted();
+    if (this.#state === State.Started) this.#out(this.#commit(0));
+    this.#finish();
+  }
+
+  /** Resolves when the socket can take more (or is gone). */
+  drained(): Promise<void> {
+    const socket = this.#owner.socket;
+    if (!socket.writableNeedDrain || socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        socket.off('drain', done);
+        socket.off('close', done);
+        resolve();
+      };
+      socket.on('drain', done);
+      socket.on('close', done);
+    });
+  }
+
+  /** Give up on this response: nothing more is written. The caller destroys the connection. */
+  abort(): void {
+    this.#state = State.Aborted;
+  }
+
+  #requireStarted(): void {
+    if (this.#state === State.New) {
+      throw new RocketError('ROCKET_ERR_START_RESPONSE', 'the application sent body data before calling start_response()');
+    }
+  }
+
+  #writeBody(data: Buffer): void {
+    switch (this.#framing) {
+      case Framing.None:
+        if (!this.#owner.isHead) this.#owner.warn(`body data on a ${this.#status!.code} response was dropped`);
+        return;
+      case Framing.Length: {
+        const room = this.#expected - this.#sent;
+        if (data.length > room) {
+          this.#owner.warn(`response body longer than its Content-Length (${this.#expected}); the connection will close`);
+          this.#keepAlive = false;
+          if (room > 0) this.#out(data.subarray(0, room));
+          this.#sent = this.#expected + 1;
+          return;
+        }
+        this.#sent += data.length;
+        this.#out(data);
+        return;
+      }
+      case Framing.Chunked:
+        this.#sent += data.length;
+        this.#out(data.length.toString(16) + CRLF);
+        this.#out(data);
+        this.#out(CRLF);
+        return;
+      case Framing.Close:
+        this.#sent += data.length;
+        this.#out(data);
+        return;
+    }
+  }
+
+  #finish(): void {
+    if (this.#framing === Framing.Chunked) this.#out(LAST_CHUNK);
+    else if (this.#framing === Framing.Length && this.#sent !== this.#expected) {
+      if (this.#sent < this.#expected) {
+        this.#owner.warn(`response body shorter than its Content-Length (${this.#sent} of ${this.#expected} bytes); the connection will close`);
+      }
+      this.#keepAlive = false;
+    }
+    this.#state = State.Ended;
+    this.#owner.responseEnded(this.#keepAlive);
+  }
+
+  #out(data: string | Buffer): void {
+    const socket = this.#owner.socket;
+    if (socket.destroyed) return;
+    if (typeof data === 'string') {
+      this.bytesWritten += data.length;
+      socket.write(data, 'latin1');
+    } else {
+      this.bytesWritten += data.length;
+      socket.write(data);
+    }
+  }
+
+  /** The head, then `body` in the chosen framing, in one corked write. */
+  #out2(head: string, body: Buffer): void {
+    const socket = this.#owner.socket;
+    socket.cork();
+    this.#out(head);
+    if (body.length > 0) this.#writeBody(body);
+    socket.uncork();
+  }
+}
+
+/** A body chunk as bytes: strings are UTF-8; any Uint8Array is viewed as a Buffer without a copy. */
+export function toBuffer(chunk: BodyChunk): Buffer {
+  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  throw new RocketError('ROCKET_ERR_RESPONSE', `body chunks must be strings or Uint8Arrays, not ${describe(chunk)}`);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'an object';
+  return typeof value;
+}
+
+/** Content-Length value from an application: digits only. -1 if invalid. */
+function parseLength(value: string): number {
+  if (value.length === 0 || value.length > 15) return -1;
+  let n = 0;
+  for (let i = 0; i < value.length; i++) {
+    const d = value.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
