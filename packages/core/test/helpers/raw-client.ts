@@ -40,7 +40,9 @@ const DEFAULT_TIMEOUT = 5000;
 
 export class RawClient {
   readonly socket: net.Socket;
-  #buffer = Buffer.alloc(0);
+  /** Received bytes not read yet, as chunks; joined only when a read needs them. */
+  #chunks: Buffer[] = [];
+  #length = 0;
   #ended = false;
   #closed = false;
   #error: Error | null = null;
@@ -49,7 +51,8 @@ export class RawClient {
   private constructor(socket: net.Socket) {
     this.socket = socket;
     socket.on('data', (chunk: Buffer) => {
-      this.#buffer = Buffer.concat([this.#buffer, chunk]);
+      this.#chunks.push(chunk);
+      this.#length += chunk.length;
       this.#wake();
     });
     socket.on('end', () => {
@@ -105,6 +108,16 @@ export class RawClient {
     return this.#buffer;
   }
 
+  get #buffer(): Buffer {
+    if (this.#chunks.length > 1) this.#chunks = [Buffer.concat(this.#chunks)];
+    return this.#chunks[0] ?? Buffer.alloc(0);
+  }
+
+  set #buffer(value: Buffer) {
+    this.#chunks = value.length > 0 ? [value] : [];
+    this.#length = value.length;
+  }
+
   write(data: string | Buffer): Promise<void> {
     return new Promise((resolve, reject) => {
       this.socket.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data, (error) => (error ? reject(error) : resolve()));
@@ -114,14 +127,18 @@ export class RawClient {
   /** Read the next complete response. */
   async readResponse(options: ReadOptions = {}): Promise<RawResponse> {
     const deadline = Date.now() + (options.timeout ?? DEFAULT_TIMEOUT);
+    let needed = 0;
     for (;;) {
-      const parsed = parseResponse(this.#buffer, options.head === true, this.#ended);
-      if (parsed !== null) {
-        this.#buffer = this.#buffer.subarray(parsed.size);
-        return parsed.response;
-      }
-      if (this.#ended) {
-        throw new Error(`connection ended before a complete response; received ${JSON.stringify(this.#buffer.toString('latin1'))}`);
+      if (this.#length >= needed || this.#ended) {
+        const parsed = parseResponse(this.#buffer, options.head === true, this.#ended);
+        if (parsed !== null && 'response' in parsed) {
+          this.#buffer = this.#buffer.subarray(parsed.size);
+          return parsed.response;
+        }
+        needed = parsed?.needed ?? 0;
+        if (this.#ended) {
+          throw new Error(`connection ended before a complete response; received ${JSON.stringify(this.#buffer.toString('latin1'))}`);
+        }
       }
       await this.#wait(deadline, 'a response');
     }
@@ -145,8 +162,8 @@ export class RawClient {
   /** Wait until at least `n` bytes are buffered. */
   async waitBytes(n: number, timeout = DEFAULT_TIMEOUT): Promise<void> {
     const deadline = Date.now() + timeout;
-    while (this.#buffer.length < n) {
-      if (this.#ended) throw new Error(`connection ended after ${this.#buffer.length} of ${n} bytes`);
+    while (this.#length < n) {
+      if (this.#ended) throw new Error(`connection ended after ${this.#length} of ${n} bytes`);
       await this.#wait(deadline, `${n} bytes`);
     }
   }
@@ -184,9 +201,14 @@ export class RawClient {
 
 /**
  * Parse one response from the start of `buf`.
- * @returns the response and its size in bytes, or null when it is not complete yet.
+ * @returns the response and its size in bytes; or, when it is not complete yet, null or how many
+ * bytes are needed at least.
  */
-export function parseResponse(buf: Buffer, isHead: boolean, ended: boolean): { response: RawResponse; size: number } | null {
+export function parseResponse(
+  buf: Buffer,
+  isHead: boolean,
+  ended: boolean,
+): { response: RawResponse; size: number } | { needed: number } | null {
   const headEnd = buf.indexOf('\r\n\r\n');
   if (headEnd === -1) return null;
   const head = buf.toString('latin1', 0, headEnd + 4);
@@ -233,7 +255,7 @@ export function parseResponse(buf: Buffer, isHead: boolean, ended: boolean): { r
         }
         break;
       }
-      if (buf.length < offset + size + 2) return null;
+      if (buf.length < offset + size + 2) return { needed: offset + size + 2 };
       parts.push(buf.subarray(offset, offset + size));
       if (buf.toString('latin1', offset + size, offset + size + 2) !== '\r\n') throw new Error('chunk data not followed by CRLF');
       offset += size + 2;
@@ -242,7 +264,7 @@ export function parseResponse(buf: Buffer, isHead: boolean, ended: boolean): { r
   } else if (cl !== undefined) {
     framing = 'length';
     const length = Number(cl);
-    if (buf.length < offset + length) return null;
+    if (buf.length < offset + length) return { needed: offset + length };
     body = buf.subarray(offset, offset + length);
     offset += length;
   } else {
