@@ -222,7 +222,10 @@ export class Exchange implements GatewayExchange, ResponseOwner, BodySource, Chu
   }
 }
 
+/** An error for a log line: its code (when it has one) and its stack. */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
-  return String(error);
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  const text = error.stack ?? `${error.name}: ${error.message}`;
+  return typeof code === 'string' ? `[${code}] ${text}` : text;
 }

@@ -89,6 +89,7 @@ export class Listener {
   close(): Promise<void> {
     const server = this.#server;
     this.#server = null;
+    this.#address = null;
     if (server === null || !server.listening) return Promise.resolve();
     return new Promise((resolve) => server.close(() => resolve()));
   }
