@@ -149,7 +149,13 @@ export class Connection implements TimerEntry {
       this.#start = 0;
       this.#end = merged.length;
     }
-    this.#process(true);
+    try {
+      this.#process(true);
+    } catch (error) {
+      // A bug of ours must cost one connection, never the process.
+      this.server.logger.error(`connection ${this.info.id}: internal error: ${describeError(error)}`);
+      this.socket.destroy();
+    }
   }
 
   /** Parse and serve what the buffer holds, as far as the current state allows. */
@@ -238,7 +244,8 @@ export class Connection implements TimerEntry {
   mayKeepAlive(head: RequestHead): boolean {
     return (
       !this.server.stopping &&
-      !this.#peerEnded &&
+      // A client that shut down its side can still have pipelined requests waiting here.
+      !(this.#peerEnded && this.#start === this.#end) &&
       requestWantsKeepAlive(head.version, head.connection === null ? 0 : connectionOptions(head.connection))
     );
   }

@@ -165,8 +165,10 @@ export class Exchange implements GatewayExchange, ResponseOwner, BodySource, Chu
     // The client waits for 100 Continue that never came: it may or may not send the body, so
     // the only safe way to find the next request is a new connection (RFC 9110 §10.1.1).
     if (this.#expectContinue) return false;
+    // What has not arrived yet would have to be read and thrown away; chunked bodies are drained
+    // optimistically and the connection closes if they run past the limit.
     const remaining = this.bodyRemaining;
-    return remaining === -1 || remaining - this.bufferedBody <= this.conn.server.options.maxDrainSize;
+    return remaining === -1 || remaining <= this.conn.server.options.maxDrainSize;
   }
 
   responseEnded(keepAlive: boolean): void {

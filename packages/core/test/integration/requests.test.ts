@@ -182,6 +182,20 @@ describe('persistence', () => {
     expect(response.body.toString()).toBe('late');
     await client.waitEnd();
   });
+  test('pipelined requests followed by a half-close are all answered, then the connection closes', async () => {
+    const { port } = await serve(async (environ, start) => {
+      await new Promise((resolve) => setImmediate(resolve));
+      start('200 OK', []);
+      return [environ.PATH_INFO];
+    });
+    const client = await RawClient.connect(port);
+    await client.write('GET /1 HTTP/1.1\r\nHost: t\r\n\r\nGET /2 HTTP/1.1\r\nHost: t\r\n\r\nGET /3 HTTP/1.1\r\nHost: t\r\n\r\n');
+    client.end();
+    const bodies = [];
+    for (let i = 0; i < 3; i++) bodies.push((await client.readResponse()).body.toString());
+    expect(bodies).toEqual(['/1', '/2', '/3']);
+    await client.waitEnd();
+  });
 });
 
 describe('unread request bodies', () => {

@@ -1,0 +1,74 @@
+/**
+ * Every program in examples/ runs as written: started as a user would, asked over a socket, and
+ * stopped with SIGTERM.
+ */
+
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { makeCerts, type TestCerts } from '../packages/core/test/helpers/certs.js';
+import { RawClient } from '../packages/core/test/helpers/raw-client.js';
+
+const EXAMPLES = fileURLToPath(new URL('../examples/', import.meta.url));
+
+let certs: TestCerts;
+beforeAll(() => {
+  certs = makeCerts();
+});
+afterAll(() => certs.remove());
+
+async function start(file: string, args: string[] = [], lines = 1) {
+  const child = spawn(process.execPath, [`${EXAMPLES}${file}`, ...args], {
+    env: { ...process.env, PORT: '0', TLS_PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk));
+  child.stderr.on('data', (chunk: Buffer) => (out += chunk));
+  const exited = once(child, 'exit');
+  await expect.poll(() => out.match(/listening on \S+/g)?.length ?? 0, { timeout: 10_000 }).toBe(lines);
+  const urls = [...out.matchAll(/listening on (https?):\/\/[^:]+:(\d+)(\S*)/g)].map((m) => ({
+    secure: m[1] === 'https',
+    port: Number(m[2]),
+    path: m[3]!,
+  }));
+  return {
+    urls,
+    async stop() {
+      child.kill('SIGTERM');
+      expect((await exited)[0]).toBe(0);
+    },
+  };
+}
+
+async function get(url: { secure: boolean; port: number; path: string }, method = 'GET', body = '') {
+  const client = url.secure ? await RawClient.connectTls(url.port, { ca: certs.read(certs.caCert) }) : await RawClient.connect(url.port);
+  await client.write(`${method} ${url.path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+  const response = await client.readResponse();
+  client.destroy();
+  return response;
+}
+
+test('hello-gateway.mjs', async () => {
+  const example = await start('hello-gateway.mjs');
+  const response = await get(example.urls[0]!, 'POST', 'abc');
+  expect(response.body.toString()).toBe('Hello from Rocket: POST /, 3 bytes of body\n');
+  await example.stop();
+});
+
+test('streaming.mjs', async () => {
+  const example = await start('streaming.mjs');
+  const response = await get(example.urls[0]!);
+  expect(response.header('transfer-encoding')).toBe('chunked');
+  expect(response.body.toString()).toBe('5…\n4…\n3…\n2…\n1…\nliftoff\n');
+  await example.stop();
+});
+
+test('https.mjs', async () => {
+  const example = await start('https.mjs', [certs.serverKey, certs.serverCert], 2);
+  const [plain, secure] = example.urls;
+  expect((await get(plain!)).body.toString()).toBe('scheme: http\n');
+  expect((await get(secure!)).body.toString()).toBe('scheme: https\n');
+  await example.stop();
+});
