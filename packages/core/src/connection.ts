@@ -328,7 +328,7 @@ export class Connection implements TimerEntry {
 
   #sendError(status: number, detail: string | undefined): void {
     const socket = this.socket;
-    if (!socket.destroyed) socket.write(errorResponse(status, detail, httpDate(), this.server.options.serverSoftware || null), 'latin1');
+    if (!socket.destroyed) socket.write(errorResponse(status, detail, httpDate(), this.server.options.serverSoftware || null), 'utf8');
     this.#shutdown();
   }
 

@@ -39,12 +39,16 @@ const enum State {
   SizeBWS,
   ExtBeforeName,
   ExtName,
-  ExtAfterName,
+  /** Whitespace after an extension name: "=" or ";" must follow, not the end of the line. */
+  ExtNameBWS,
   ExtBeforeValue,
   ExtToken,
   ExtQuoted,
   ExtQuotedPair,
-  ExtAfterValue,
+  /** Right after a closing quote. */
+  ExtQuotedEnd,
+  /** Whitespace after a value: only ";" may follow. */
+  ExtValueBWS,
   LineLF,
   Data,
   DataCR,
@@ -121,6 +125,7 @@ export class ChunkedDecoder {
   #step(c: number): void {
     switch (this.#state) {
       case State.SizeFirst:
+        if (c === LF) throw bareLF();
         if (HEX[c]! < 0) throw badChunk('chunk size is not a hexadecimal number');
         this.#size = HEX[c]!;
         this.#state = State.Size;
@@ -135,6 +140,7 @@ export class ChunkedDecoder {
         if (c === CR) this.#state = State.LineLF;
         else if (c === SEMICOLON) this.#extension(State.ExtBeforeName);
         else if (c === SP || c === HTAB) this.#extension(State.SizeBWS);
+        else if (c === LF) throw bareLF();
         else throw badChunk('invalid character after the chunk size');
         return;
       case State.SizeBWS:
@@ -151,11 +157,13 @@ export class ChunkedDecoder {
       case State.ExtName:
         if (TCHAR[c] === 1) this.#extension(State.ExtName);
         else if (c === 0x3d /* = */) this.#extension(State.ExtBeforeValue);
-        else this.#afterExtensionPart(c, State.ExtAfterName);
+        else this.#endOfPart(c, State.ExtNameBWS);
         return;
-      case State.ExtAfterName:
-        if (c === 0x3d) this.#extension(State.ExtBeforeValue);
-        else this.#afterExtensionPart(c, State.ExtAfterName);
+      case State.ExtNameBWS:
+        if (c === SP || c === HTAB) this.#extension(State.ExtNameBWS);
+        else if (c === 0x3d) this.#extension(State.ExtBeforeValue);
+        else if (c === SEMICOLON) this.#extension(State.ExtBeforeName);
+        else throw badChunk('malformed chunk extension');
         return;
       case State.ExtBeforeValue:
         if (c === SP || c === HTAB) this.#extension(State.ExtBeforeValue);
@@ -165,11 +173,11 @@ export class ChunkedDecoder {
         return;
       case State.ExtToken:
         if (TCHAR[c] === 1) this.#extension(State.ExtToken);
-        else this.#afterExtensionPart(c, State.ExtAfterValue);
+        else this.#endOfPart(c, State.ExtValueBWS);
         return;
       case State.ExtQuoted:
         // qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text   (RFC 9110 §5.6.4)
-        if (c === 0x22) this.#extension(State.ExtAfterValue);
+        if (c === 0x22) this.#extension(State.ExtQuotedEnd);
         else if (c === 0x5c /* \ */) this.#extension(State.ExtQuotedPair);
         else if (c === HTAB || c === SP || c === 0x21 || (c >= 0x23 && c <= 0x7e) || c >= 0x80) {
           this.#extension(State.ExtQuoted);
@@ -179,8 +187,13 @@ export class ChunkedDecoder {
         if (c === HTAB || (c >= 0x20 && c <= 0x7e) || c >= 0x80) this.#extension(State.ExtQuoted);
         else throw badChunk('invalid quoted-pair in a chunk extension');
         return;
-      case State.ExtAfterValue:
-        this.#afterExtensionPart(c, State.ExtAfterValue);
+      case State.ExtQuotedEnd:
+        this.#endOfPart(c, State.ExtValueBWS);
+        return;
+      case State.ExtValueBWS:
+        if (c === SP || c === HTAB) this.#extension(State.ExtValueBWS);
+        else if (c === SEMICOLON) this.#extension(State.ExtBeforeName);
+        else throw badChunk('malformed chunk extension');
         return;
       case State.LineLF:
         if (c !== LF) throw bareCR();
@@ -208,11 +221,14 @@ export class ChunkedDecoder {
     }
   }
 
-  /** After an extension name or value: whitespace, another extension, or the end of the line. */
-  #afterExtensionPart(c: number, whitespaceState: State): void {
-    if (c === SP || c === HTAB) this.#extension(whitespaceState);
+  /**
+   * Right after an extension name or value: the end of the line, another extension, or
+   * whitespace — which must then lead to more (BWS never ends a line, RFC 9112 §7.1.1).
+   */
+  #endOfPart(c: number, whitespaceState: State): void {
+    if (c === CR) this.#state = State.LineLF;
     else if (c === SEMICOLON) this.#extension(State.ExtBeforeName);
-    else if (c === CR) this.#state = State.LineLF;
+    else if (c === SP || c === HTAB) this.#extension(whitespaceState);
     else if (c === LF) throw bareLF();
     else throw badChunk('malformed chunk extension');
   }

@@ -47,6 +47,7 @@ export function requestBodyFraming(head: RequestHead, maxBodySize: number): Body
   if (cl === null) return NO_BODY;
   const length = parseContentLength(cl);
   if (length === 0) return NO_BODY;
+  if (length === Infinity) throw new HttpError(413, 'ROCKET_ERR_BODY_TOO_LARGE', 'Content-Length is too large');
   if (maxBodySize > 0 && length > maxBodySize) {
     throw new HttpError(413, 'ROCKET_ERR_BODY_TOO_LARGE', `request body larger than ${maxBodySize} bytes`);
   }
@@ -109,7 +110,7 @@ function checkTransferCodings(values: readonly string[]): void {
       continue;
     }
     if (!KNOWN_CODINGS.has(name)) {
-      throw new HttpError(501, 'ROCKET_ERR_UNSUPPORTED_TRANSFER_CODING', `unknown transfer coding "${name}"`);
+      throw new HttpError(501, 'ROCKET_ERR_UNSUPPORTED_TRANSFER_CODING', 'unknown transfer coding');
     }
   }
   if (codings[codings.length - 1] !== 'chunked') {
@@ -118,7 +119,7 @@ function checkTransferCodings(values: readonly string[]): void {
     throw badTE('chunked is not the final transfer coding');
   }
   if (codings.length > 1) {
-    throw new HttpError(501, 'ROCKET_ERR_UNSUPPORTED_TRANSFER_CODING', `transfer coding "${codings[0]}" is not supported`);
+    throw new HttpError(501, 'ROCKET_ERR_UNSUPPORTED_TRANSFER_CODING', 'only the chunked transfer coding is supported');
   }
 }
 

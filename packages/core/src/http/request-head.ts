@@ -10,7 +10,7 @@
  * disagree about where a request ends — which is how request smuggling works. So each is refused.
  */
 
-import { HttpError } from '../errors.js';
+import { HttpError, type HttpErrorCode } from '../errors.js';
 import { CR, FIELD_VALUE, HTAB, LF, SP, TARGET, TCHAR } from './chars.js';
 
 /** Size limits the head parser enforces. */
@@ -132,7 +132,7 @@ export function parseRequestHead(
  */
 function checkIncomplete(buf: Buffer, lineStart: number, end: number, limits: HeadLimits, scan: HeadScan): void {
   if (TCHAR[buf[lineStart]!] === 0) {
-    throw new HttpError(400, 'ROCKET_ERR_BAD_REQUEST_LINE', 'the request-line does not start with a method');
+    throw new HttpError(400, 'ROCKET_ERR_BAD_METHOD', 'the request-line does not start with a method');
   }
   for (let i = lineStart + scan.checked; i < end; i++) {
     const c = buf[i]!;
@@ -145,10 +145,12 @@ function checkIncomplete(buf: Buffer, lineStart: number, end: number, limits: He
       throw new HttpError(400, 'ROCKET_ERR_BAD_HEADER', 'NUL byte in the request head');
     }
   }
-  scan.checked = end - lineStart;
+  // A CR at the very end is looked at again with the byte that follows it.
+  const endsInCR = buf[end - 1] === CR;
+  scan.checked = end - lineStart - (endsInCR ? 1 : 0);
   if (scan.lineLength === -1) {
-    // A trailing CR may still be the start of the request-line's CRLF.
-    if (scan.checked > limits.maxRequestLine + 1) throw requestLineTooLong(limits);
+    // Without its CRLF, the request-line is already everything received (but a final CR).
+    if (scan.checked > limits.maxRequestLine) throw requestLineTooLong(limits);
   } else if (scan.lineLength > limits.maxRequestLine) {
     throw requestLineTooLong(limits);
   } else if (scan.checked - scan.lineLength - 2 > limits.maxHeaderSize + 1) {
@@ -170,19 +172,20 @@ function parseCompleteHead(s: string, limits: HeadLimits): RequestHead {
   let i = 0;
   let c = 0;
   while (i < len && (c = s.charCodeAt(i)) < 0x100 && TCHAR[c] === 1) i++;
-  if (i === 0 || c !== SP) throw badRequestLine(c, 'the method is not a token followed by one space');
+  if (i === 0) throw new HttpError(400, 'ROCKET_ERR_BAD_METHOD', 'the request-line does not start with a method');
+  if (c !== SP) throw badRequestLine(s, i, 'ROCKET_ERR_BAD_METHOD', 'the method is not a token followed by one space');
   head.method = s.slice(0, i);
   const targetStart = ++i;
   while (i < len && (c = s.charCodeAt(i)) < 0x100 && TARGET[c] === 1) i++;
   if (i === targetStart || c !== SP) {
-    throw badRequestLine(c, 'the request-target is empty or holds a character outside the URI grammar');
+    throw badRequestLine(s, i, 'ROCKET_ERR_BAD_TARGET', 'the request-target is empty or holds a character outside the URI grammar');
   }
   head.target = s.slice(targetStart, i);
   i++;
   // HTTP-version = "HTTP/" DIGIT "." DIGIT   (RFC 9112 §2.3): exactly eight characters.
   const v = i;
   if (len - v < 10 || s.charCodeAt(v + 8) !== CR) {
-    throw new HttpError(400, 'ROCKET_ERR_BAD_VERSION', 'the HTTP-version is malformed');
+    throw badRequestLine(s, Math.min(v + 8, len - 1), 'ROCKET_ERR_BAD_VERSION', 'the HTTP-version is malformed');
   }
   if (s.charCodeAt(v + 9) !== LF) throw bareCR();
   const major = s.charCodeAt(v + 5) - 0x30;
@@ -323,6 +326,13 @@ function checkTarget(head: RequestHead): void {
   // §3.2.2: absolute-form = absolute-URI: scheme ":" hier-part; we need "scheme://authority".
   const colon = t.indexOf('://');
   if (colon > 0 && isScheme(t, colon)) {
+    let authorityEnd = colon + 3;
+    while (authorityEnd < t.length && !'/?#'.includes(t[authorityEnd]!)) authorityEnd++;
+    const authority = t.slice(colon + 3, authorityEnd);
+    // RFC 9110 §4.2.1: an http(s) URI with an empty host is invalid; §4.2.4: userinfo is an error.
+    if (authority === '' || authority.startsWith(':') || authority.includes('@') || !isHostValue(authority)) {
+      throw new HttpError(400, 'ROCKET_ERR_BAD_TARGET', 'the absolute-form target has no valid host');
+    }
     head.targetForm = 'absolute';
     return;
   }
@@ -392,10 +402,19 @@ for (const ch of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789
   REG_NAME[ch.charCodeAt(0)] = 1;
 }
 
-function badRequestLine(c: number, why: string): HttpError {
-  if (c === CR) return new HttpError(400, 'ROCKET_ERR_BAD_REQUEST_LINE', 'the request-line is incomplete');
+/**
+ * The error for a request-line that breaks off at `s[i]`: bare CR or LF when that is what stopped
+ * it, a line ending too early, stray whitespace, or else a bad part (method, target, version).
+ */
+function badRequestLine(s: string, i: number, code: HttpErrorCode, why: string): HttpError {
+  const c = s.charCodeAt(i);
   if (c === LF) return bareLF();
-  return new HttpError(400, c === SP || c === HTAB ? 'ROCKET_ERR_BAD_REQUEST_LINE' : 'ROCKET_ERR_BAD_TARGET', why);
+  if (c === CR) {
+    if (s.charCodeAt(i + 1) !== LF) return bareCR();
+    return new HttpError(400, 'ROCKET_ERR_BAD_REQUEST_LINE', 'the request-line is incomplete');
+  }
+  if (c === SP || c === HTAB) return new HttpError(400, 'ROCKET_ERR_BAD_REQUEST_LINE', 'the request-line parts are not separated by single spaces');
+  return new HttpError(400, code, why);
 }
 
 function noColon(): HttpError {

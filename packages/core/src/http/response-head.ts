@@ -64,8 +64,9 @@ export function isBodilessStatus(code: number): boolean {
 }
 
 /**
- * The server's own error response: `Content-Type: text/plain`, an exact `Content-Length`, and
- * `Connection: close` — the connection is closed after it.
+ * The server's own error response: `Content-Type: text/plain; charset=utf-8`, an exact
+ * `Content-Length` (in UTF-8 bytes: send it as UTF-8), and `Connection: close` — the connection
+ * is closed after it.
  *
  * @example
  * errorResponse(431, 'header section larger than 16384 bytes', 'Sat, 21 Nov 2026 07:00:00 GMT', 'Rocket/0.1.0');
