@@ -4,7 +4,8 @@
  * "need more", or an HttpError with a status the server answers with; anything else thrown is a
  * failure (undici test/fuzzing). And delivering bytes in pieces must not change what is parsed.
  *
- * Bounded by run count and time, so the file stays well under ten seconds.
+ * Bounded by run count and time, so the file stays well under ten seconds; `npm run fuzz` runs
+ * the same properties a hundred times longer (about two minutes).
  */
 
 import fc from 'fast-check';
@@ -21,8 +22,11 @@ const ALLOWED_STATUS = new Set([400, 413, 414, 431, 501, 505]);
 const HEAD_LIMITS: HeadLimits = { maxRequestLine: 128, maxHeaderSize: 256, maxHeaders: 12 };
 const CHUNKED: ChunkedLimits = { maxBodySize: 2048, maxChunkExtensions: 48, maxTrailerSize: 128, maxTrailers: 4 };
 
+/** `npm run fuzz` sets FUZZ_SCALE to run every property that many times longer. */
+const SCALE = Math.max(1, Number(process.env.FUZZ_SCALE ?? 1));
+
 /** Per property: at most this many runs, and at most this long. */
-const RUN = { numRuns: 400, interruptAfterTimeLimit: 1200 } as const;
+const RUN = { numRuns: 400 * SCALE, interruptAfterTimeLimit: 1200 * SCALE } as const;
 
 function checkError(error: unknown): void {
   if (!(error instanceof HttpError)) throw error;
@@ -327,7 +331,7 @@ describe('no input crashes the parser', () => {
       fc.property(mutatedArb, (input) => {
         serveAll(input);
       }),
-      { ...RUN, numRuns: 1500, interruptAfterTimeLimit: 2000 },
+      { ...RUN, numRuns: 1500 * SCALE, interruptAfterTimeLimit: 2000 * SCALE },
     );
   });
 
@@ -347,7 +351,7 @@ describe('no input crashes the parser', () => {
       fc.property(chunkishArb, (body) => {
         serveAll(bytes(head + body));
       }),
-      { ...RUN, numRuns: 1000 },
+      { ...RUN, numRuns: 1000 * SCALE },
     );
   });
 });
@@ -400,7 +404,7 @@ describe('delivery in pieces does not change the outcome', () => {
           expect(input.includes('\r\n\r\n')).toBe(false);
         }
       }),
-      { ...RUN, numRuns: 800 },
+      { ...RUN, numRuns: 800 * SCALE },
     );
   });
 
@@ -426,7 +430,7 @@ describe('delivery in pieces does not change the outcome', () => {
         if (all.kind === 'error') expect([400, 413, 431]).toContain(all.status);
         expect(cut).toEqual(all);
       }),
-      { ...RUN, numRuns: 1000 },
+      { ...RUN, numRuns: 1000 * SCALE },
     );
   });
 });
