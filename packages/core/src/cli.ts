@@ -80,15 +80,8 @@ export async function main(argv: string[]): Promise<number> {
     const host = address.family === 'IPv6' ? `[${address.host}]` : address.host;
     process.stdout.write(`Rocket for Node ${VERSION} serving http${address.secure ? 's' : ''}://${host}:${address.port}/ (Ctrl-C to stop)\n`);
   }
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      void server.stop().then(resolve);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  // SIGTERM and SIGINT stop the server gracefully, SIGHUP restarts it (the handleSignals option).
+  await server.stopped();
   return 0;
 }
 

@@ -4,24 +4,29 @@
  *
  * The life of a request
  * ---------------------
- *   Head ──(head parsed)──▶ Exchange ──(response sent, body read or drained)──▶ Head …
- *     │                       │
- *     └─(bad head, timeout)───┴─(error response, Connection: close, timeout)──▶ Closing ──▶ Closed
+ *   Head ─(head parsed)─▶ Queued ─(worker)─▶ Exchange ─(response sent, body read or drained)─▶ Head …
+ *     │                     │                   │
+ *     └─(bad head, timeout)─┴─(queue timeout)───┴─(error, Connection: close, timeout)─▶ Closing ─▶ Closed
  *
  * 1. Bytes arrive and are appended to one read buffer; while in `Head`, the head parser looks for
- *    a complete request head in it (`http/request-head.ts`).
- * 2. A complete head is checked for framing (`http/framing.ts`), becomes an {@link Exchange} with
- *    its environ, and the gateway app runs.
- * 3. While the exchange lasts, body bytes go to `wsgi.input` (de-chunked when needed) and never
+ *    a complete request head in it (`http/request-head.ts`). No worker is needed for that: a slow
+ *    client cannot pin one.
+ * 2. A complete head needs a worker from the pool (`pool.ts`); without a free one, the connection
+ *    waits in the pool's queue (`Queued`), its socket paused.
+ * 3. With a worker, the head is checked for framing (`http/framing.ts`), becomes an
+ *    {@link Exchange} with its environ, and the gateway app runs.
+ * 4. While the exchange lasts, body bytes go to `wsgi.input` (de-chunked when needed) and never
  *    further; bytes after the body are the next, pipelined request and wait in the buffer.
- * 4. When the response is complete: a body the app left unread is drained (up to `maxDrainSize`)
+ * 5. When the response is complete: a body the app left unread is drained (up to `maxDrainSize`)
  *    or the connection closes; with keep-alive the next request is parsed from the buffer — in the
- *    same turn when it is already there, so pipelined responses leave in one corked write.
- * 5. A malformed request gets its status code (400, 408, 413, 414, 431, 501, 505) in a
+ *    same turn when it is already there, so pipelined responses leave in one corked write. A
+ *    connection with nothing more to do gives its worker back and waits, idle, in the monitor.
+ * 6. A malformed request gets its status code (400, 408, 413, 414, 431, 501, 505) in a
  *    well-formed response with `Connection: close`; the socket is then half-closed and lingers
  *    briefly, discarding input, so the client reads the response instead of a reset.
  *
- * Timers are deadlines in the monitor (`monitor.ts`); every close path cancels them.
+ * Deadlines live in the monitor (`monitor.ts`), one per connection at a time; every close path
+ * cancels it and gives back the worker.
  */
 
 import type { Socket } from 'node:net';
@@ -35,6 +40,7 @@ import { HeadScan, parseRequestHead, type HeadLimits, type RequestHead } from '.
 import { errorResponse } from './http/response-head.js';
 import { TimerKind, type Monitor, type TimerEntry } from './monitor.js';
 import type { Logger, ResolvedOptions } from './options.js';
+import type { PoolMember, WorkerPool } from './pool.js';
 import { httpDate } from './response.js';
 
 /** What a connection needs from its server. */
@@ -43,10 +49,11 @@ export interface ServerContext {
   readonly options: ResolvedOptions;
   readonly logger: Logger;
   readonly monitor: Monitor;
+  readonly pool: WorkerPool;
   readonly serverInfo: ServerInfo;
   readonly headLimits: HeadLimits;
   readonly chunkedLimits: ChunkedLimits;
-  /** Whole seconds for the `Keep-Alive: timeout=N` hint. */
+  /** Whole seconds for the `Keep-Alive: timeout=N` hint; 0 sends none. */
   readonly keepAliveHint: number;
   /** True while the server stops: no response keeps its connection open. */
   readonly stopping: boolean;
@@ -57,6 +64,8 @@ export interface ServerContext {
 const enum State {
   /** Waiting for, or parsing, a request head. */
   Head,
+  /** A head was parsed; waiting for a worker. */
+  Queued,
   /** A request is being served. */
   Exchange,
   /** Half-closed: our side ended, input is discarded until the client closes or the linger ends. */
@@ -68,11 +77,15 @@ const enum State {
 const BODY_HIGH_WATER = 64 * 1024;
 /** Most milliseconds a closing connection waits for the client to close. */
 const LINGER_MS = 2000;
+/** Most milliseconds between the Keep-Alive hint and the actual close (Node's keepAliveTimeoutBuffer). */
+const IDLE_GRACE_MS = 1000;
+/** `Retry-After` on a 503, in seconds. */
+const RETRY_AFTER = 5;
 
 const kConnection = Symbol('rocket.connection');
 type OwnedSocket = Socket & { [kConnection]?: Connection };
 
-export class Connection implements TimerEntry {
+export class Connection implements TimerEntry, PoolMember {
   readonly socket: Socket;
   readonly server: ServerContext;
   readonly info: ConnectionInfo;
@@ -82,15 +95,22 @@ export class Connection implements TimerEntry {
   #start = 0;
   #end = 0;
   readonly #scan = new HeadScan();
+  /** When the first byte of the head being read arrived (ms), or 0. */
+  #headStarted = 0;
+  /** The head waiting for a worker, in `Queued`. */
+  #queuedHead: RequestHead | null = null;
   #exchange: Exchange | null = null;
+  #hasWorker = false;
   #requests = 0;
   #processing = false;
   #paused = false;
   #peerEnded = false;
+  /** Finish what is in flight, then close (a stop or restart is under way). */
+  #retiring = false;
 
   timerPrev: TimerEntry | null = null;
   timerNext: TimerEntry | null = null;
-  timerList: TimerEntry['timerList'] = null;
+  timerSlot = -1;
   timerDeadline = 0;
   timerKind: TimerKind = TimerKind.Head;
 
@@ -117,12 +137,17 @@ export class Connection implements TimerEntry {
     return this.#state === State.Head && this.#start === this.#end;
   }
 
+  /** True while a request of this connection is served or waits for a worker. */
+  get active(): boolean {
+    return this.#state === State.Exchange || this.#state === State.Queued;
+  }
+
   static #onData(this: OwnedSocket, chunk: Buffer): void {
     this[kConnection]!.#received(chunk);
   }
 
   static #onEnd(this: OwnedSocket): void {
-    this[kConnection]!.#peerEnd();
+    this[kConnection]!.#guard(Connection.#peerEnd);
   }
 
   static #onClose(this: OwnedSocket): void {
@@ -132,6 +157,37 @@ export class Connection implements TimerEntry {
   static #onError(this: OwnedSocket, error: NodeJS.ErrnoException): void {
     // Resets and broken pipes are how clients leave; 'close' follows and cleans up.
     this[kConnection]!.server.logger.debug(`connection ${this[kConnection]!.info.id}: ${error.code ?? error.message}`);
+  }
+
+  static #peerEnd(this: Connection): void {
+    this.#peerEnded = true;
+    switch (this.#state) {
+      case State.Head:
+        // A partial head can never complete now; without one there is nothing left to do.
+        this.#shutdown();
+        return;
+      case State.Queued:
+        // The request is complete: it is still served, and the connection closes after it.
+        return;
+      case State.Exchange:
+        if (!this.#exchange!.bodyDone) {
+          this.#reject(new HttpError(400, 'ROCKET_ERR_INCOMPLETE_BODY', 'the client closed before sending the whole body'));
+        }
+        return;
+      case State.Closing:
+        this.socket.destroy();
+        return;
+    }
+  }
+
+  /** Run `step` so that a bug of ours costs one connection, never the process. */
+  #guard(step: (this: Connection) => void): void {
+    try {
+      step.call(this);
+    } catch (error) {
+      this.server.logger.error(`connection ${this.info.id}: internal error: ${describeError(error)}`);
+      this.socket.destroy();
+    }
   }
 
   #received(chunk: Buffer): void {
@@ -149,13 +205,12 @@ export class Connection implements TimerEntry {
       this.#start = 0;
       this.#end = merged.length;
     }
-    try {
-      this.#process(true);
-    } catch (error) {
-      // A bug of ours must cost one connection, never the process.
-      this.server.logger.error(`connection ${this.info.id}: internal error: ${describeError(error)}`);
-      this.socket.destroy();
-    }
+    if (this.#state === State.Head && this.#headStarted === 0) this.#headStarted = Date.now();
+    this.#guard(Connection.#processWithActivity);
+  }
+
+  static #processWithActivity(this: Connection): void {
+    this.#process(true);
   }
 
   /** Parse and serve what the buffer holds, as far as the current state allows. */
@@ -178,6 +233,15 @@ export class Connection implements TimerEntry {
           if (head === null) break;
           this.#consume(head.size);
           this.#scan.reset();
+          this.#headStarted = this.#start === this.#end ? 0 : Date.now();
+          if (!this.#hasWorker) {
+            if (!this.server.pool.acquire(this)) {
+              this.#queuedHead = head;
+              this.#state = State.Queued;
+              break;
+            }
+            this.#hasWorker = true;
+          }
           this.#begin(head);
           continue;
         }
@@ -205,6 +269,8 @@ export class Connection implements TimerEntry {
       socket.uncork();
     }
     if (this.#state < State.Closing) {
+      // Idle (or only part of a head so far): the worker goes back to the pool.
+      if (this.#state === State.Head && this.#hasWorker) this.#releaseWorker();
       this.#updateTimer(activity);
       this.#updateFlow();
     }
@@ -218,7 +284,7 @@ export class Connection implements TimerEntry {
     }
   }
 
-  /** A head was parsed: check what applies to the whole request, then run the app. */
+  /** A head was parsed and a worker is ours: check what applies to the whole request, then run the app. */
   #begin(head: RequestHead): void {
     let exchange: Exchange;
     try {
@@ -238,12 +304,44 @@ export class Connection implements TimerEntry {
     exchange.run();
   }
 
+  /** The pool gave this queued connection a worker. */
+  workerGranted(): void {
+    if (this.#state !== State.Queued) {
+      // Gone meanwhile: pass the worker on.
+      this.server.pool.release();
+      return;
+    }
+    this.#hasWorker = true;
+    const head = this.#queuedHead!;
+    this.#queuedHead = null;
+    this.#state = State.Head;
+    this.#guard(function (this: Connection) {
+      this.#processing = true;
+      this.socket.cork();
+      try {
+        this.#begin(head);
+      } finally {
+        this.#processing = false;
+        this.socket.uncork();
+      }
+      this.#process(false);
+    });
+  }
+
+  #releaseWorker(): void {
+    this.#hasWorker = false;
+    this.server.pool.release();
+  }
+
   // ---- called by the exchange ----
 
   /** May the connection carry another request after `head`'s response? */
   mayKeepAlive(head: RequestHead): boolean {
+    const max = this.server.options.maxRequestsPerConnection;
     return (
       !this.server.stopping &&
+      !this.#retiring &&
+      (max === 0 || this.#requests + 1 < max) &&
       // A client that shut down its side can still have pipelined requests waiting here.
       !(this.#peerEnded && this.#start === this.#end) &&
       requestWantsKeepAlive(head.version, head.connection === null ? 0 : connectionOptions(head.connection))
@@ -260,6 +358,19 @@ export class Connection implements TimerEntry {
   /** The app took body bytes out of the buffer. */
   bodyConsumed(): void {
     if (this.#paused) this.#updateFlow();
+  }
+
+  /** The response waits for the client to read it: time that. */
+  writeBlocked(): void {
+    if (this.#state === State.Exchange) this.server.monitor.arm(this, TimerKind.Write, this.server.options.socketTimeout * 1000);
+  }
+
+  /** The client read enough: back to the deadline of the current state. */
+  writeResumed(): void {
+    if (this.#state === State.Exchange && this.timerKind === TimerKind.Write) {
+      this.server.monitor.cancel(this);
+      this.#updateTimer(false);
+    }
   }
 
   /** The response was sent and the app closed its body. */
@@ -286,10 +397,12 @@ export class Connection implements TimerEntry {
     this.#exchange = null;
     this.#requests++;
     this.#state = State.Head;
-    if (this.#peerEnded && this.#start === this.#end) {
+    // A stop or restart reads no further pipelined request.
+    if (this.server.stopping || this.#retiring || (this.#peerEnded && this.#start === this.#end)) {
       this.#shutdown();
       return;
     }
+    this.#headStarted = this.#start === this.#end ? 0 : Date.now();
     this.#process(false);
   }
 
@@ -304,6 +417,22 @@ export class Connection implements TimerEntry {
     exchange.kill(error);
     if (committed) this.socket.destroy();
     else this.#sendError(500, undefined);
+  }
+
+  // ---- stop, restart, overload ----
+
+  /**
+   * The server stops or restarts: close now if idle, else finish the request in flight (its
+   * response says `Connection: close`) and close after it.
+   */
+  retire(): void {
+    this.#retiring = true;
+    if (this.#state === State.Head && this.#start === this.#end) this.#shutdown();
+  }
+
+  /** Refuse a new connection because the queue is full: 503 with Retry-After, then close. */
+  rejectOverloaded(): void {
+    this.#sendError(503, 'the server is overloaded, retry later', `Retry-After: ${RETRY_AFTER}\r\n`);
   }
 
   // ---- errors, timeouts, closing ----
@@ -323,12 +452,14 @@ export class Connection implements TimerEntry {
       }
     }
     this.server.logger.debug(`connection ${this.info.id}: ${error.status} ${error.code}: ${error.message}`);
-    this.#sendError(error.status, error.message);
+    this.#sendError(error.status, error.message, error.status === 503 ? `Retry-After: ${RETRY_AFTER}\r\n` : '');
   }
 
-  #sendError(status: number, detail: string | undefined): void {
+  #sendError(status: number, detail: string | undefined, extraHeaders = ''): void {
     const socket = this.socket;
-    if (!socket.destroyed) socket.write(errorResponse(status, detail, httpDate(), this.server.options.serverSoftware || null), 'utf8');
+    if (!socket.destroyed) {
+      socket.write(errorResponse(status, detail, httpDate(), this.server.options.serverSoftware || null, extraHeaders), 'utf8');
+    }
     this.#shutdown();
   }
 
@@ -338,8 +469,12 @@ export class Connection implements TimerEntry {
    */
   #shutdown(): void {
     if (this.#state >= State.Closing) return;
+    if (this.#state === State.Queued) this.server.pool.remove(this);
     this.#state = State.Closing;
     this.#exchange?.kill(new Error('the connection is closing'));
+    this.#exchange = null;
+    this.#queuedHead = null;
+    if (this.#hasWorker) this.#releaseWorker();
     this.#buf = null;
     this.#start = this.#end = 0;
     this.socket.end();
@@ -357,51 +492,44 @@ export class Connection implements TimerEntry {
   }
 
   onTimeout(kind: TimerKind): void {
-    switch (kind) {
-      case TimerKind.Idle:
-        this.#shutdown();
-        return;
-      case TimerKind.Head:
-        if (this.#state !== State.Head) return;
-        // Nothing of a request arrived: just close. Part of one did: tell the client why.
-        if (this.#start === this.#end) this.#shutdown();
-        else this.#reject(new HttpError(408, 'ROCKET_ERR_TIMEOUT', 'the request head did not arrive in time'));
-        return;
-      case TimerKind.Body:
-        if (this.#state !== State.Exchange) return;
-        this.#reject(new HttpError(408, 'ROCKET_ERR_TIMEOUT', 'the request body did not arrive in time'));
-        return;
-      case TimerKind.Write:
-      case TimerKind.Linger:
-        this.socket.destroy();
-        return;
-    }
-  }
-
-  #peerEnd(): void {
-    this.#peerEnded = true;
-    switch (this.#state) {
-      case State.Head:
-        // A partial head can never complete now; without one there is nothing left to do.
-        this.#shutdown();
-        return;
-      case State.Exchange:
-        if (!this.#exchange!.bodyDone) {
-          this.#reject(new HttpError(400, 'ROCKET_ERR_INCOMPLETE_BODY', 'the client closed before sending the whole body'));
-        }
-        // Otherwise the response is still sent; the connection closes after it.
-        return;
-      case State.Closing:
-        this.socket.destroy();
-        return;
-    }
+    this.#guard(function (this: Connection) {
+      switch (kind) {
+        case TimerKind.Idle:
+          this.#shutdown();
+          return;
+        case TimerKind.Head:
+          if (this.#state !== State.Head) return;
+          // Nothing of a request arrived: just close. Part of one did: tell the client why.
+          if (this.#start === this.#end) this.#shutdown();
+          else this.#reject(new HttpError(408, 'ROCKET_ERR_TIMEOUT', 'the request head did not arrive in time'));
+          return;
+        case TimerKind.Queue:
+          if (this.#state !== State.Queued) return;
+          this.#reject(new HttpError(503, 'ROCKET_ERR_OVERLOADED', 'no worker became free in time, retry later'));
+          return;
+        case TimerKind.Body:
+          if (this.#state !== State.Exchange) return;
+          this.#reject(new HttpError(408, 'ROCKET_ERR_TIMEOUT', 'the request body did not arrive in time'));
+          return;
+        case TimerKind.Write:
+          this.server.logger.debug(`connection ${this.info.id}: the client stopped reading its response`);
+          this.socket.destroy();
+          return;
+        case TimerKind.Linger:
+          this.socket.destroy();
+          return;
+      }
+    });
   }
 
   #closed(): void {
+    if (this.#state === State.Queued) this.server.pool.remove(this);
     this.#state = State.Closed;
     this.server.monitor.cancel(this);
+    if (this.#hasWorker) this.#releaseWorker();
     this.#exchange?.kill(Object.assign(new Error('the client closed the connection'), { code: 'ECONNRESET' }));
     this.#exchange = null;
+    this.#queuedHead = null;
     this.#buf = null;
     this.server.connectionClosed(this);
   }
@@ -414,30 +542,54 @@ export class Connection implements TimerEntry {
     const monitor = this.server.monitor;
     const options = this.server.options;
     let kind: TimerKind;
-    let ms: number;
-    if (this.#state === State.Head) {
-      if (this.#start !== this.#end || this.#requests === 0) {
-        kind = TimerKind.Head;
-        ms = options.socketTimeout * 1000;
-      } else {
-        kind = TimerKind.Idle;
-        ms = options.timeout * 1000;
-      }
-    } else if (this.#exchange!.awaitingBody) {
-      kind = TimerKind.Body;
-      ms = options.socketTimeout * 1000;
-    } else {
-      monitor.cancel(this);
-      return;
+    let deadline: number;
+    const now = Date.now();
+    switch (this.#state) {
+      case State.Head:
+        if (this.#start !== this.#end || this.#requests === 0) {
+          // Inactivity while a head arrives, and a deadline for the whole head from its first byte.
+          kind = TimerKind.Head;
+          deadline = options.socketTimeout > 0 ? now + options.socketTimeout * 1000 : Infinity;
+          if (this.#headStarted !== 0 && options.headerTimeout > 0) {
+            deadline = Math.min(deadline, this.#headStarted + options.headerTimeout * 1000);
+          }
+        } else {
+          // Keep-alive: a little longer than the hint, so well-behaved clients retire first.
+          kind = TimerKind.Idle;
+          const ms = options.timeout * 1000;
+          deadline = ms > 0 ? now + ms + Math.min(IDLE_GRACE_MS, ms / 10) : Infinity;
+        }
+        break;
+      case State.Queued:
+        // The wait for a worker is counted from when it began, whatever the client sends meanwhile.
+        if (this.timerKind === TimerKind.Queue && this.timerSlot !== -1) return;
+        kind = TimerKind.Queue;
+        deadline = options.queueTimeout > 0 ? now + options.queueTimeout * 1000 : Infinity;
+        activity = true;
+        break;
+      case State.Exchange:
+        if (this.timerKind === TimerKind.Write && this.timerSlot !== -1) return;
+        if (!this.#exchange!.awaitingBody) {
+          monitor.cancel(this);
+          return;
+        }
+        kind = TimerKind.Body;
+        deadline = options.socketTimeout > 0 ? now + options.socketTimeout * 1000 : Infinity;
+        break;
+      default:
+        return;
     }
-    if (!activity && this.timerList !== null && this.timerKind === kind) return;
-    monitor.arm(this, kind, ms);
+    if (!activity && this.timerSlot !== -1 && this.timerKind === kind) return;
+    if (deadline === Infinity) monitor.cancel(this);
+    else monitor.armAt(this, kind, deadline);
   }
 
   /** Pause the socket while unread input piles up; resume when it is wanted again. */
   #updateFlow(): void {
     let pause = false;
-    if (this.#state === State.Exchange) {
+    if (this.#state === State.Queued) {
+      pause = true;
+    } else if (this.#state === State.Exchange) {
       const exchange = this.#exchange!;
       if (exchange.bodyDone) {
         // Pipelined requests wait their turn; one head's worth of them is enough to hold.

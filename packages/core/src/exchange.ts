@@ -180,6 +180,14 @@ export class Exchange implements GatewayExchange, ResponseOwner, BodySource, Chu
     this.conn.server.logger.warn(`${this.requestLine}: ${message}`);
   }
 
+  writeBlocked(): void {
+    this.conn.writeBlocked();
+  }
+
+  writeResumed(): void {
+    this.conn.writeResumed();
+  }
+
   // ---- GatewayExchange ----
 
   appFinished(): void {

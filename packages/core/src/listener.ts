@@ -85,6 +85,22 @@ export class Listener {
     return this.#address;
   }
 
+  /**
+   * Read the TLS files again and use them for new connections, without closing the socket. A
+   * plain interface has nothing to reload.
+   * @throws {RocketError} ROCKET_ERR_TLS_FILE when a file cannot be read or used; the old ones stay.
+   */
+  async reload(): Promise<void> {
+    const server = this.#server;
+    if (!(server instanceof tls.Server)) return;
+    const context = await this.#readTlsFiles();
+    try {
+      server.setSecureContext(context);
+    } catch (error) {
+      throw this.#unusable(error);
+    }
+  }
+
   /** Stop accepting. Connections already accepted are not touched. */
   close(): Promise<void> {
     const server = this.#server;
@@ -103,9 +119,7 @@ export class Listener {
 
   async #tlsServer(settings: ListenerSettings, onConnection: ConnectionHandler): Promise<tls.Server> {
     const spec = this.spec;
-    const key = await readTlsFile(spec.keyFile!, 'key', spec);
-    const cert = await readTlsFile(spec.certFile!, 'certificate', spec);
-    const ca = spec.caFile === null ? undefined : await readTlsFile(spec.caFile, 'CA', spec);
+    const { key, cert, ca } = await this.#readTlsFiles();
     let server: tls.Server;
     try {
       server = tls.createServer({
@@ -120,11 +134,7 @@ export class Listener {
         handshakeTimeout: settings.handshakeTimeout > 0 ? settings.handshakeTimeout : undefined,
       });
     } catch (error) {
-      throw new RocketError(
-        'ROCKET_ERR_TLS_FILE',
-        `cannot use key "${spec.keyFile}" and certificate "${spec.certFile}" for ${spec.label}: ${(error as Error).message}`,
-        { cause: error },
-      );
+      throw this.#unusable(error);
     }
     server.on('secureConnection', (socket: tls.TLSSocket) => {
       let peerCertificatePem: string | null = null;
@@ -150,6 +160,24 @@ export class Listener {
     });
     server.on('tlsClientError', (error) => settings.logger.debug(`${spec.label}: TLS handshake failed: ${error.message}`));
     return server;
+  }
+
+  async #readTlsFiles(): Promise<{ key: Buffer; cert: Buffer; ca: Buffer | undefined }> {
+    const spec = this.spec;
+    return {
+      key: await readTlsFile(spec.keyFile!, 'key', spec),
+      cert: await readTlsFile(spec.certFile!, 'certificate', spec),
+      ca: spec.caFile === null ? undefined : await readTlsFile(spec.caFile, 'CA', spec),
+    };
+  }
+
+  #unusable(error: unknown): RocketError {
+    const spec = this.spec;
+    return new RocketError(
+      'ROCKET_ERR_TLS_FILE',
+      `cannot use key "${spec.keyFile}" and certificate "${spec.certFile}" for ${spec.label}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 
   #describe(socket: net.Socket, settings: ListenerSettings, tlsInfo: TlsInfo | null): ConnectionInfo {

@@ -1,58 +1,60 @@
 /**
- * The connection monitor's clock: every connection deadline (idle keep-alive, head, body, linger)
- * lives here, checked by one coarse timer per server, instead of a `setTimeout` per socket per
- * event.
+ * The connection monitor's clock: every connection deadline (idle keep-alive, head, body, write,
+ * linger) lives in one hashed timer wheel per server, checked by one coarse interval, instead of a
+ * `setTimeout` per socket per event.
  *
- * Deadlines are kept in one FIFO list per duration. All entries of a list were armed with the same
- * duration at non-decreasing times, so each list is sorted by deadline for free: arming and
- * cancelling are O(1) unlinks and appends, and a tick only looks at the heads of the lists —
- * O(expired), however many connections wait.
+ * The wheel has SLOTS lists; a deadline d goes into slot floor(d / resolution) mod SLOTS. Each tick
+ * looks at the slots whose time has come and fires the entries that are due; entries for a later
+ * turn of the wheel stay where they are. Arming and cancelling are O(1) (an intrusive doubly linked
+ * list, no allocation), so re-arming on every read costs next to nothing.
  *
- *     lists: 600000 ms → [conn A] ⇄ [conn C] ⇄ [conn F]      (deadlines ascending)
- *              10000 ms → [conn B] ⇄ [conn D]
+ *     slot:   0      1      2      …    1023
+ *            [a]⇄[d]  []   [b]         [c]        (a, d due this turn; a later turn for d)
  */
 
 /** What a connection was waiting for when its deadline passed. */
 export const enum TimerKind {
   /** Keep-alive: idle between requests. */
   Idle = 1,
-  /** Part of a request head arrived, the rest did not. */
+  /** A request head is being received. */
   Head = 2,
   /** The application waits for body bytes that do not come. */
   Body = 3,
   /** A response waits for the client to read. */
   Write = 4,
-  /** After an error response, waiting for the client to close. */
+  /** After a response with Connection: close, waiting for the client to close. */
   Linger = 5,
+  /** Waiting for a worker. */
+  Queue = 6,
 }
 
-/** Something with a deadline. The monitor links entries through these fields (an intrusive list). */
+/** Something with a deadline. The monitor links entries through these fields. */
 export interface TimerEntry {
   timerPrev: TimerEntry | null;
   timerNext: TimerEntry | null;
-  timerList: TimerList | null;
+  /** The slot the entry is in, or -1 when it has no deadline. */
+  timerSlot: number;
   timerDeadline: number;
   timerKind: TimerKind;
   onTimeout(kind: TimerKind): void;
 }
 
-class TimerList {
-  head: TimerEntry | null = null;
-  tail: TimerEntry | null = null;
-}
+const SLOTS = 1024;
 
 /**
  * @example
- * const monitor = new Monitor(250);
+ * const monitor = new Monitor(50);
  * monitor.arm(connection, TimerKind.Idle, 600_000);
  * monitor.cancel(connection);
  * monitor.close();
  */
 export class Monitor {
-  readonly #lists = new Map<number, TimerList>();
+  readonly #heads: (TimerEntry | null)[] = new Array(SLOTS).fill(null);
   readonly #resolution: number;
   #timer: NodeJS.Timeout | null = null;
   #armed = 0;
+  /** The next tick number (time / resolution) whose slot has not been looked at. */
+  #nextTick = 0;
 
   /** @param resolution how often, in ms, deadlines are checked: the precision of every timeout. */
   constructor(resolution: number) {
@@ -64,29 +66,37 @@ export class Monitor {
     return this.#armed;
   }
 
+  /** The clock's tick, in ms. */
+  get resolution(): number {
+    return this.#resolution;
+  }
+
   /** (Re)arm `entry` to expire `ms` from now; replaces any deadline it had. `ms <= 0` cancels. */
   arm(entry: TimerEntry, kind: TimerKind, ms: number): void {
-    if (entry.timerList !== null) this.#unlink(entry);
-    if (ms <= 0) return;
-    let list = this.#lists.get(ms);
-    if (list === undefined) {
-      list = new TimerList();
-      this.#lists.set(ms, list);
-    }
-    entry.timerDeadline = Date.now() + ms;
+    this.armAt(entry, kind, ms > 0 ? Date.now() + ms : 0);
+  }
+
+  /** (Re)arm `entry` to expire at `deadline` (ms since the epoch); 0 cancels. */
+  armAt(entry: TimerEntry, kind: TimerKind, deadline: number): void {
+    if (entry.timerSlot !== -1) this.#unlink(entry);
+    if (deadline <= 0) return;
+    // An entry never lands in a slot the clock has already passed.
+    const tick = Math.max(Math.ceil(deadline / this.#resolution), this.#nextTick);
+    const slot = tick % SLOTS;
+    entry.timerDeadline = deadline;
     entry.timerKind = kind;
-    entry.timerList = list;
-    entry.timerPrev = list.tail;
-    entry.timerNext = null;
-    if (list.tail === null) list.head = entry;
-    else list.tail.timerNext = entry;
-    list.tail = entry;
-    if (this.#armed++ === 0 && this.#timer === null) this.#start();
+    entry.timerSlot = slot;
+    entry.timerPrev = null;
+    const head = this.#heads[slot]!;
+    entry.timerNext = head;
+    if (head !== null) head.timerPrev = entry;
+    this.#heads[slot] = entry;
+    if (this.#armed++ === 0) this.#start();
   }
 
   /** Forget `entry`'s deadline, if it has one. Safe to call on every close path. */
   cancel(entry: TimerEntry): void {
-    if (entry.timerList !== null) this.#unlink(entry);
+    if (entry.timerSlot !== -1) this.#unlink(entry);
   }
 
   /** Stop the clock. Armed entries stay armed, but nothing fires until the next `arm`. */
@@ -96,6 +106,8 @@ export class Monitor {
   }
 
   #start(): void {
+    if (this.#timer !== null) return;
+    this.#nextTick = Math.floor(Date.now() / this.#resolution);
     this.#timer = setInterval(() => this.#tick(), this.#resolution);
     // The monitor never keeps a process alive on its own: listeners and sockets do that.
     this.#timer.unref();
@@ -103,25 +115,36 @@ export class Monitor {
 
   #tick(): void {
     const now = Date.now();
-    for (const list of this.#lists.values()) {
-      let entry = list.head;
-      while (entry !== null && entry.timerDeadline <= now) {
-        this.#unlink(entry);
-        entry.onTimeout(entry.timerKind);
-        entry = list.head;
+    const last = Math.floor(now / this.#resolution);
+    // Catch up on every slot since the last tick (timers can be late under load), at most a turn.
+    // Due entries are unlinked first and fired after, so a callback that arms or cancels other
+    // entries cannot disturb the walk.
+    const due: TimerEntry[] = [];
+    for (let tick = Math.max(this.#nextTick, last - SLOTS + 1); tick <= last; tick++) {
+      let entry: TimerEntry | null = this.#heads[tick % SLOTS]!;
+      while (entry !== null) {
+        const next: TimerEntry | null = entry.timerNext;
+        if (entry.timerDeadline <= now) {
+          this.#unlink(entry);
+          due.push(entry);
+        }
+        entry = next;
       }
+    }
+    this.#nextTick = last + 1;
+    for (const entry of due) {
+      // Re-armed by an earlier callback in this tick: no longer due.
+      if (entry.timerSlot === -1) entry.onTimeout(entry.timerKind);
     }
     if (this.#armed === 0) this.close();
   }
 
   #unlink(entry: TimerEntry): void {
-    const list = entry.timerList!;
-    if (entry.timerPrev === null) list.head = entry.timerNext;
+    if (entry.timerPrev === null) this.#heads[entry.timerSlot] = entry.timerNext;
     else entry.timerPrev.timerNext = entry.timerNext;
-    if (entry.timerNext === null) list.tail = entry.timerPrev;
-    else entry.timerNext.timerPrev = entry.timerPrev;
+    if (entry.timerNext !== null) entry.timerNext.timerPrev = entry.timerPrev;
     entry.timerPrev = entry.timerNext = null;
-    entry.timerList = null;
+    entry.timerSlot = -1;
     this.#armed--;
   }
 }

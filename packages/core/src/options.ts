@@ -24,10 +24,24 @@ export interface RocketOptions {
   minThreads?: number;
   /** Most workers; 0 = no limit. Default 0. */
   maxThreads?: number;
+  /** Connections waiting for a worker; beyond, new connections get 503. Default 1024. */
+  queueSize?: number;
+  /** Seconds a request may wait for a worker before it gets 503; 0 = no limit. Default 30. */
+  queueTimeout?: number;
   /** Seconds a keep-alive connection may sit idle between requests (Rocket's `timeout`). Default 600. */
   timeout?: number;
-  /** Seconds without a byte from the client while a request is being read. Default 10. */
+  /** Seconds from the first byte of a request head to its end (the slowloris guard). Default 30. */
+  headerTimeout?: number;
+  /** Seconds without a byte from the client while a head or an awaited body is read, or a response waits for the client to read. Default 10. */
   socketTimeout?: number;
+  /** Requests served on one connection; the last response carries `Connection: close`. 0 = no limit. Default 0. */
+  maxRequestsPerConnection?: number;
+  /** Seconds `stop()` waits for in-flight requests before it closes what is left. Default 30. */
+  shutdownTimeout?: number;
+  /** Stop on SIGTERM and SIGINT (a second SIGINT forces it), restart on SIGHUP and SIGUSR1. Default true. */
+  handleSignals?: boolean;
+  /** The listen backlog of each interface. Default 511. */
+  backlog?: number;
   /** Longest request-line in bytes (414 beyond). Default 8192. */
   maxRequestLine?: number;
   /** Largest header section in bytes (431 beyond). Default 16384. */
@@ -66,13 +80,21 @@ const count = (min: number) => (v: unknown) =>
 const seconds = (v: unknown) =>
   typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'must be a number of seconds ≥ 0';
 const text = (v: unknown) => (typeof v === 'string' ? undefined : 'must be a string');
+const flag = (v: unknown) => (typeof v === 'boolean' ? undefined : 'must be true or false');
 
 /** Every option Rocket accepts. */
 export const OPTIONS: { readonly [K in keyof RocketOptions]-?: OptionSpec<K> } = {
   minThreads: { default: () => 10, check: count(1), doc: 'workers kept ready; a worker serves one connection at a time', arg: 'N' },
   maxThreads: { default: () => 0, check: count(0), doc: 'most workers; 0 = no limit', arg: 'N' },
+  queueSize: { default: () => 1024, check: count(0), doc: 'connections waiting for a worker; beyond, new connections get 503', arg: 'N' },
+  queueTimeout: { default: () => 30, check: seconds, doc: 'seconds a request may wait for a worker (503 after); 0 = no limit', arg: 'S' },
   timeout: { default: () => 600, check: seconds, doc: 'seconds a keep-alive connection may stay idle between requests; 0 = forever', arg: 'S' },
-  socketTimeout: { default: () => 10, check: seconds, doc: 'seconds without a byte while a request is being read (408); 0 = forever', arg: 'S' },
+  headerTimeout: { default: () => 30, check: seconds, doc: 'seconds from the first byte of a request head to its end (408); 0 = no limit', arg: 'S' },
+  socketTimeout: { default: () => 10, check: seconds, doc: 'seconds without a byte while a head or awaited body is read, or a response waits (408); 0 = forever', arg: 'S' },
+  maxRequestsPerConnection: { default: () => 0, check: count(0), doc: 'requests per connection, the last one answered with Connection: close; 0 = no limit', arg: 'N' },
+  shutdownTimeout: { default: () => 30, check: seconds, doc: 'seconds stop() waits for in-flight requests before closing the rest', arg: 'S' },
+  handleSignals: { default: () => true, check: flag, doc: 'SIGTERM/SIGINT stop gracefully (a second SIGINT forces), SIGHUP/SIGUSR1 restart' },
+  backlog: { default: () => 511, check: count(1), doc: 'listen backlog of each interface', arg: 'N' },
   maxRequestLine: { default: () => 8192, check: count(16), doc: 'longest request-line in bytes (414)', arg: 'BYTES' },
   maxHeaderSize: { default: () => 16384, check: count(64), doc: 'largest header section in bytes (431)', arg: 'BYTES' },
   maxHeaders: { default: () => 100, check: count(1), doc: 'most header fields in a request (431)', arg: 'N' },

@@ -55,6 +55,10 @@ export interface ResponseOwner {
   responseEnded(keepAlive: boolean): void;
   /** Something the application did is logged as a warning (length mismatch, body on a 204). */
   warn(message: string): void;
+  /** The response waits for the client to read (the socket buffer is full). */
+  writeBlocked(): void;
+  /** It no longer waits. */
+  writeResumed(): void;
 }
 
 const enum Framing {
@@ -381,10 +385,13 @@ export class Response {
   drained(): Promise<void> {
     const socket = this.#owner.socket;
     if (!socket.writableNeedDrain || socket.destroyed) return Promise.resolve();
+    const owner = this.#owner;
+    owner.writeBlocked();
     return new Promise((resolve) => {
       const done = () => {
         socket.off('drain', done);
         socket.off('close', done);
+        owner.writeResumed();
         resolve();
       };
       socket.on('drain', done);

@@ -1,6 +1,12 @@
 /**
- * `Rocket`: the server. Owns the listeners, the monitor and the open connections, and runs the
- * lifecycle: stopped → starting → running → stopping → stopped.
+ * `Rocket`: the server. Owns the listeners, the worker pool, the monitor and the open connections,
+ * and runs the lifecycle:
+ *
+ *   stopped ──start()──▶ starting ──▶ running ──stop()──▶ stopping ──▶ stopped
+ *                                      │   ▲
+ *                              restart()   └── (old connections drained, TLS files re-read)
+ *                                      ▼   │
+ *                                     restarting      (listeners stay open: nothing is lost)
  */
 
 import cluster from 'node:cluster';
@@ -13,9 +19,11 @@ import type { GatewayApp } from './gateway.js';
 import type { ChunkedLimits } from './http/chunked.js';
 import type { HeadLimits } from './http/request-head.js';
 import { parseInterfaces, type BindSpec } from './interfaces.js';
-import { Listener, type BoundAddress } from './listener.js';
+import { Listener, type BoundAddress, type ListenerSettings } from './listener.js';
 import { Monitor } from './monitor.js';
-import { resolveOptions, type Logger, type ResolvedOptions, type RocketOptions } from './options.js';
+import { resolveOptions, type ResolvedOptions, type RocketOptions } from './options.js';
+import { WorkerPool, type PoolStats } from './pool.js';
+import { installSignalHandlers } from './signals.js';
 
 /** What a method needs to run, as in Rocket: `{ wsgi_app }` for the `wsgi` method. */
 export interface AppInfo {
@@ -30,14 +38,35 @@ const enum State {
   Stopped,
   Starting,
   Running,
+  Restarting,
   Stopping,
 }
 
+const STATE_NAMES = ['stopped', 'starting', 'running', 'restarting', 'stopping'] as const;
+
 /** A JSON-able snapshot of the server. */
 export interface RocketStats {
-  state: 'stopped' | 'starting' | 'running' | 'stopping';
-  connections: { open: number; accepted: number; idle: number };
+  state: (typeof STATE_NAMES)[number];
+  connections: {
+    /** Open now. */
+    open: number;
+    /** With a request being served or waiting for a worker. */
+    active: number;
+    /** Idle between requests, held by the monitor. */
+    idle: number;
+    /** Accepted since the server was created. */
+    accepted: number;
+    /** Refused with 503 because the queue was full. */
+    rejected: number;
+  };
+  pool: PoolStats;
   requests: { total: number };
+}
+
+/** How `stop()` and `restart()` may be bounded. */
+export interface StopOptions {
+  /** Seconds to wait for in-flight requests before closing what is left. Default: `shutdownTimeout`. */
+  timeout?: number;
 }
 
 /**
@@ -60,14 +89,21 @@ export class Rocket {
   readonly appInfo: AppInfo;
   readonly options: ResolvedOptions;
   #state = State.Stopped;
-  #listeners: Listener[];
+  readonly #listeners: Listener[];
   readonly #connections = new Set<Connection>();
   readonly #context: ServerContext;
   readonly #monitor: Monitor;
+  readonly #pool: WorkerPool;
   #starting: Promise<void> | null = null;
   #stopping: Promise<void> | null = null;
+  #restarting: Promise<void> | null = null;
+  /** Resolved when the connections being waited for (a stop or restart) have all closed. */
+  #drained: { connections: Set<Connection>; resolve: () => void } | null = null;
+  #stopWaiters: (() => void)[] = [];
+  #removeSignalHandlers: (() => void) | null = null;
   #nextConnectionId = 1;
   #accepted = 0;
+  #rejected = 0;
   #requests = 0;
 
   constructor(
@@ -88,52 +124,52 @@ export class Rocket {
       throw new RocketError('ROCKET_ERR_INVALID_APP', `the wsgi_app specified (${typeof appInfo.wsgi_app}) is not a valid gateway application`);
     }
     this.appInfo = appInfo;
-    this.options = resolveOptions(options);
+    const resolved = resolveOptions(options);
+    this.options = resolved;
     this.#listeners = this.interfaces.map((spec) => new Listener(spec));
-    const options_ = this.options;
-    this.#monitor = new Monitor(monitorResolution(options_));
+    this.#monitor = new Monitor(monitorResolution(resolved));
+    this.#pool = new WorkerPool(resolved);
     const server = this;
     const serverInfo: ServerInfo = {
-      serverName: options_.serverName,
-      serverSoftware: options_.serverSoftware,
-      multithread: options_.maxThreads !== 1,
+      serverName: resolved.serverName,
+      serverSoftware: resolved.serverSoftware,
+      multithread: resolved.maxThreads !== 1,
       multiprocess: cluster.isWorker,
       errors: stderrStream,
       fileWrapper,
     };
     const headLimits: HeadLimits = {
-      maxRequestLine: options_.maxRequestLine,
-      maxHeaderSize: options_.maxHeaderSize,
-      maxHeaders: options_.maxHeaders,
+      maxRequestLine: resolved.maxRequestLine,
+      maxHeaderSize: resolved.maxHeaderSize,
+      maxHeaders: resolved.maxHeaders,
     };
     const chunkedLimits: ChunkedLimits = {
-      maxBodySize: options_.maxBodySize,
-      maxChunkExtensions: options_.maxChunkExtensions,
-      maxTrailerSize: options_.maxHeaderSize,
-      maxTrailers: options_.maxHeaders,
+      maxBodySize: resolved.maxBodySize,
+      maxChunkExtensions: resolved.maxChunkExtensions,
+      maxTrailerSize: resolved.maxHeaderSize,
+      maxTrailers: resolved.maxHeaders,
     };
     this.#context = {
       app: appInfo.wsgi_app,
-      options: options_,
-      logger: options_.logger,
+      options: resolved,
+      logger: resolved.logger,
       monitor: this.#monitor,
+      pool: this.#pool,
       serverInfo,
       headLimits,
       chunkedLimits,
-      keepAliveHint: Math.floor(options_.timeout),
+      keepAliveHint: Math.floor(resolved.timeout),
       get stopping() {
         return server.#state === State.Stopping;
       },
-      connectionClosed: (conn) => {
-        this.#connections.delete(conn);
-      },
+      connectionClosed: (conn) => this.#connectionClosed(conn),
       requestCompleted: () => {
         this.#requests++;
       },
     };
   }
 
-  /** What every interface is bound to, in the order given; empty until `start()` resolves. */
+  /** What every interface is bound to, in the order given; empty while stopped. */
   get addresses(): BoundAddress[] {
     return this.#listeners.flatMap((listener) => (listener.address === null ? [] : [{ ...listener.address }]));
   }
@@ -143,10 +179,15 @@ export class Rocket {
    * are closed again and the promise rejects with an error naming that interface.
    */
   start(): Promise<void> {
-    if (this.#state === State.Running) return Promise.resolve();
-    if (this.#state === State.Starting) return this.#starting!;
-    if (this.#state === State.Stopping) {
-      return Promise.reject(new RocketError('ROCKET_ERR_STATE', 'start() while the server is stopping; await stop() first'));
+    switch (this.#state) {
+      case State.Running:
+        return Promise.resolve();
+      case State.Starting:
+        return this.#starting!;
+      case State.Restarting:
+        return this.#restarting!;
+      case State.Stopping:
+        return Promise.reject(new RocketError('ROCKET_ERR_STATE', 'start() while the server is stopping; await stop() first'));
     }
     this.#state = State.Starting;
     this.#starting = this.#start().finally(() => {
@@ -157,13 +198,9 @@ export class Rocket {
 
   async #start(): Promise<void> {
     const logger = this.options.logger;
-    const settings = {
-      handshakeTimeout: this.options.socketTimeout * 1000,
-      backlog: 511,
-      logger,
-      nextConnectionId: () => this.#nextConnectionId++,
-    };
+    logger.info(`Starting Rocket ${this.options.serverSoftware}`);
     const onConnection = (socket: Socket, info: ConnectionInfo) => this.#accept(socket, info);
+    const settings = this.#listenerSettings();
     const results = await Promise.allSettled(this.#listeners.map((listener) => listener.listen(settings, onConnection)));
     const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failure !== undefined) {
@@ -171,64 +208,163 @@ export class Rocket {
       this.#state = State.Stopped;
       throw failure.reason;
     }
+    this.#pool.start();
+    if (this.options.handleSignals) {
+      this.#removeSignalHandlers = installSignalHandlers(
+        { stop: () => this.stop(), restart: () => this.restart(), forceStop: () => this.#forceClose() },
+        logger,
+      );
+    }
     this.#state = State.Running;
     logger.info(`Listening on sockets: ${this.#listeners.map((l) => l.spec.label).join(', ')}`);
   }
 
+  #listenerSettings(): ListenerSettings {
+    return {
+      handshakeTimeout: this.options.socketTimeout * 1000,
+      backlog: this.options.backlog,
+      logger: this.options.logger,
+      nextConnectionId: () => this.#nextConnectionId++,
+    };
+  }
+
   #accept(socket: Socket, info: ConnectionInfo): void {
-    if (this.#state !== State.Running) {
+    if (this.#state !== State.Running && this.#state !== State.Restarting) {
       socket.destroy();
       return;
     }
     this.#accepted++;
-    this.#connections.add(new Connection(socket, this.#context, info));
+    const conn = new Connection(socket, this.#context, info);
+    this.#connections.add(conn);
+    if (this.#pool.full) {
+      this.#rejected++;
+      conn.rejectOverloaded();
+    }
+  }
+
+  #connectionClosed(conn: Connection): void {
+    this.#connections.delete(conn);
+    const drained = this.#drained;
+    if (drained !== null && drained.connections.delete(conn) && drained.connections.size === 0) drained.resolve();
   }
 
   /**
-   * Stop: close the listeners and every connection. Safe before `start()` and when called twice;
-   * resolves when everything is closed.
+   * Ask `connections` to finish what is in flight and close; resolves when all have closed. After
+   * `timeout` seconds, whatever is left is destroyed.
    */
-  stop(): Promise<void> {
+  async #drain(connections: Set<Connection>, timeout: number): Promise<void> {
+    if (connections.size === 0) return;
+    const allClosed = new Promise<void>((resolve) => {
+      this.#drained = { connections, resolve };
+    });
+    for (const conn of connections) conn.retire();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeout * 1000);
+    });
+    await Promise.race([allClosed, timedOut]);
+    clearTimeout(timer);
+    if (connections.size > 0) {
+      this.options.logger.warn(`${connections.size} connection(s) still busy after ${timeout} s; closing them`);
+      for (const conn of connections) conn.destroy();
+      await allClosed;
+    }
+    this.#drained = null;
+  }
+
+  /**
+   * Stop gracefully: close the listeners, close idle connections at once, let in-flight requests
+   * finish (their responses say `Connection: close`; no further pipelined request is read), and
+   * after `timeout` seconds (default `shutdownTimeout`) close whatever is left. Safe before
+   * `start()` and when called twice; resolves when everything is closed.
+   */
+  stop(options: StopOptions = {}): Promise<void> {
     if (this.#stopping !== null) return this.#stopping;
-    if (this.#state === State.Stopped) return Promise.resolve();
-    this.#stopping = this.#stop().finally(() => {
+    if (this.#state === State.Stopped && this.#starting === null) return Promise.resolve();
+    const timeout = options.timeout ?? this.options.shutdownTimeout;
+    this.#stopping = this.#stop(timeout).finally(() => {
       this.#stopping = null;
     });
     return this.#stopping;
   }
 
-  async #stop(): Promise<void> {
+  async #stop(timeout: number): Promise<void> {
     if (this.#starting !== null) await this.#starting.catch(() => {});
+    if (this.#restarting !== null) await this.#restarting.catch(() => {});
     if (this.#state === State.Stopped) return;
     this.#state = State.Stopping;
-    this.options.logger.info('Stopping Rocket');
+    this.options.logger.info(`Stopping Rocket ${this.options.serverSoftware}`);
     const listenersClosed = Promise.all(this.#listeners.map((listener) => listener.close()));
-    const connectionsClosed = [...this.#connections].map(
-      (conn) =>
-        new Promise<void>((resolve) => {
-          if (conn.socket.destroyed && conn.socket.closed) resolve();
-          else conn.socket.once('close', () => resolve());
-          conn.destroy();
-        }),
-    );
-    await Promise.all([listenersClosed, ...connectionsClosed]);
+    await this.#drain(new Set(this.#connections), timeout);
+    await listenersClosed;
     this.#monitor.close();
+    this.#pool.stop();
+    this.#removeSignalHandlers?.();
+    this.#removeSignalHandlers = null;
     this.#state = State.Stopped;
+    const waiters = this.#stopWaiters;
+    this.#stopWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
-  /** Stop, then start again on the same interfaces. */
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.start();
+  /** Close every connection now, in-flight requests included (a second SIGINT). */
+  #forceClose(): void {
+    for (const conn of this.#connections) conn.destroy();
   }
 
-  /** A JSON-able snapshot of connections and requests. */
+  /** Resolves the next time the server has completely stopped. */
+  stopped(): Promise<void> {
+    if (this.#state === State.Stopped && this.#stopping === null) return Promise.resolve();
+    return new Promise((resolve) => this.#stopWaiters.push(resolve));
+  }
+
+  /**
+   * Restart without closing the listeners, so nothing the kernel accepts meanwhile is lost:
+   * connections open now finish their requests and close (as in `stop()`), new ones wait in the
+   * queue, the TLS key and certificate files are read again, then serving resumes.
+   */
+  restart(options: StopOptions = {}): Promise<void> {
+    if (this.#restarting !== null) return this.#restarting;
+    if (this.#state !== State.Running) {
+      if (this.#stopping !== null) return this.#stopping.then(() => this.start());
+      return this.start();
+    }
+    const timeout = options.timeout ?? this.options.shutdownTimeout;
+    this.#restarting = this.#restart(timeout).finally(() => {
+      this.#restarting = null;
+    });
+    return this.#restarting;
+  }
+
+  async #restart(timeout: number): Promise<void> {
+    this.#state = State.Restarting;
+    this.options.logger.info(`Restarting Rocket ${this.options.serverSoftware}`);
+    this.#pool.hold();
+    let failure: unknown = null;
+    try {
+      await this.#drain(new Set(this.#connections), timeout);
+      await Promise.all(this.#listeners.map((listener) => listener.reload()));
+    } catch (error) {
+      failure = error;
+    } finally {
+      this.#state = State.Running;
+      this.#pool.resume();
+    }
+    if (failure !== null) throw failure;
+  }
+
+  /** A JSON-able snapshot of connections, the pool and requests. */
   stats(): RocketStats {
     let idle = 0;
-    for (const conn of this.#connections) if (conn.idle) idle++;
+    let active = 0;
+    for (const conn of this.#connections) {
+      if (conn.idle) idle++;
+      else if (conn.active) active++;
+    }
     return {
-      state: (['stopped', 'starting', 'running', 'stopping'] as const)[this.#state],
-      connections: { open: this.#connections.size, accepted: this.#accepted, idle },
+      state: STATE_NAMES[this.#state],
+      connections: { open: this.#connections.size, active, idle, accepted: this.#accepted, rejected: this.#rejected },
+      pool: this.#pool.stats(),
       requests: { total: this.#requests },
     };
   }
@@ -236,7 +372,8 @@ export class Rocket {
 
 /** Deadlines are checked often enough that the shortest timeout is off by a tenth at most. */
 function monitorResolution(options: ResolvedOptions): number {
-  const shortest = Math.min(...[options.timeout, options.socketTimeout].filter((s) => s > 0).map((s) => s * 1000), 10_000);
+  const timeouts = [options.timeout, options.socketTimeout, options.headerTimeout, options.queueTimeout];
+  const shortest = Math.min(...timeouts.filter((s) => s > 0).map((s) => s * 1000), 10_000);
   return Math.max(10, Math.min(1000, Math.floor(shortest / 10)));
 }
 

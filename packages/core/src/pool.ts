@@ -1,0 +1,158 @@
+/**
+ * The worker pool, after Rocket's ThreadPool. In Node a worker is not a thread but a slot: a
+ * connection holds one while a request of it is being served (from a complete head to the end of
+ * its response, and on through pipelined requests already waiting), and gives it back when it goes
+ * idle. So `maxThreads` caps how many connections are being served at once; the rest wait, in
+ * order, in a bounded queue.
+ *
+ * Sizing follows Rocket's `dynamic_resize`: the pool starts at `minThreads`; it grows by the queue's
+ * length, up to `maxThreads` (0 = no limit), as soon as more than `int(maxThreads / 10) + 2`
+ * connections wait; once a second it grows for anything still waiting, or — when nothing waits —
+ * shrinks by one towards `minThreads`. A pool with `0 < maxThreads <= minThreads` is fixed.
+ *
+ *     queue (FIFO, at most queueSize):  [conn] [conn] [conn] ──▶ worker slot ──▶ served
+ */
+
+/** A connection, as the pool sees it. */
+export interface PoolMember {
+  /** A worker was granted to a member that waited in the queue. */
+  workerGranted(): void;
+}
+
+export interface PoolStats {
+  /** Workers (slots) the pool has now. */
+  threads: number;
+  /** Workers serving a connection. */
+  busy: number;
+  /** Connections waiting for a worker. */
+  queued: number;
+  minThreads: number;
+  maxThreads: number;
+  queueSize: number;
+  /** Times the pool grew, and shrank. */
+  grown: number;
+  shrunk: number;
+}
+
+/** How often the pool looks at its queue to resize, in ms (Rocket's THREAD_STOP_CHECK_INTERVAL). */
+const RESIZE_INTERVAL = 1000;
+
+/**
+ * @example
+ * const pool = new WorkerPool({ minThreads: 10, maxThreads: 0, queueSize: 1024 });
+ * if (pool.acquire(conn)) serve(); // else conn.workerGranted() is called later
+ * pool.release(conn);
+ */
+export class WorkerPool {
+  readonly minThreads: number;
+  readonly maxThreads: number;
+  readonly queueSize: number;
+  readonly #growThreshold: number;
+  readonly #resizable: boolean;
+  #size: number;
+  #busy = 0;
+  readonly #queue = new Set<PoolMember>();
+  #grown = 0;
+  #shrunk = 0;
+  #timer: NodeJS.Timeout | null = null;
+  /** While held, nothing is granted: members queue until `resume()`. */
+  #held = false;
+
+  constructor(options: { minThreads: number; maxThreads: number; queueSize: number }) {
+    this.minThreads = options.minThreads;
+    this.maxThreads = options.maxThreads;
+    this.queueSize = options.queueSize;
+    this.#growThreshold = Math.floor(options.maxThreads / 10) + 2;
+    this.#resizable = options.maxThreads === 0 || options.maxThreads > options.minThreads;
+    this.#size = options.minThreads;
+  }
+
+  /** True when the queue is full: a new connection is refused with 503. */
+  get full(): boolean {
+    return this.#queue.size >= this.queueSize && (this.#held || this.#busy >= this.#size);
+  }
+
+  /** Take a worker now (true), or join the queue (false) until `workerGranted()`. */
+  acquire(member: PoolMember): boolean {
+    if (!this.#held && this.#busy < this.#size && this.#queue.size === 0) {
+      this.#busy++;
+      return true;
+    }
+    this.#queue.add(member);
+    if (this.#queue.size > this.#growThreshold) this.#grow(this.#queue.size);
+    return false;
+  }
+
+  /** Give a worker back; the next waiting member gets it. */
+  release(): void {
+    this.#busy--;
+    this.#grant();
+  }
+
+  /** A member left while it waited (its connection closed). */
+  remove(member: PoolMember): void {
+    this.#queue.delete(member);
+  }
+
+  /** Queue members instead of granting workers (during a restart). */
+  hold(): void {
+    this.#held = true;
+  }
+
+  resume(): void {
+    this.#held = false;
+    this.#grant();
+  }
+
+  /** Start the once-a-second resize. */
+  start(): void {
+    if (this.#timer !== null || !this.#resizable) return;
+    this.#timer = setInterval(() => this.#resize(), RESIZE_INTERVAL);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  stats(): PoolStats {
+    return {
+      threads: this.#size,
+      busy: this.#busy,
+      queued: this.#queue.size,
+      minThreads: this.minThreads,
+      maxThreads: this.maxThreads,
+      queueSize: this.queueSize,
+      grown: this.#grown,
+      shrunk: this.#shrunk,
+    };
+  }
+
+  #grant(): void {
+    while (!this.#held && this.#busy < this.#size && this.#queue.size > 0) {
+      const [next] = this.#queue;
+      this.#queue.delete(next!);
+      this.#busy++;
+      next!.workerGranted();
+    }
+  }
+
+  #grow(amount: number): void {
+    if (!this.#resizable) return;
+    const room = this.maxThreads === 0 ? amount : Math.min(amount, this.maxThreads - this.#size);
+    if (room <= 0) return;
+    this.#size += room;
+    this.#grown++;
+    this.#grant();
+  }
+
+  /** Rocket's dynamic_resize, once a second. */
+  #resize(): void {
+    if (this.#queue.size > 0) this.#grow(this.#queue.size);
+    else if (this.#size > this.minThreads && this.#size > this.#busy) {
+      this.#size--;
+      this.#shrunk++;
+    }
+  }
+}
