@@ -423,11 +423,15 @@ export class Connection implements TimerEntry, PoolMember {
 
   /**
    * The server stops or restarts: close now if idle, else finish the request in flight (its
-   * response says `Connection: close`) and close after it.
+   * response says `Connection: close`) and close after it. A request waiting for a worker is
+   * still served.
    */
   retire(): void {
     this.#retiring = true;
-    if (this.#state === State.Head && this.#start === this.#end) this.#shutdown();
+    if (this.#state !== State.Head) return;
+    // Idle: close. Part of a head: it was not taken on yet, so say why it never will be.
+    if (this.#start === this.#end) this.#shutdown();
+    else this.#reject(new HttpError(503, 'ROCKET_ERR_OVERLOADED', 'the server is shutting down'));
   }
 
   /** Refuse a new connection because the queue is full: 503 with Retry-After, then close. */

@@ -79,14 +79,16 @@ export class WorkerPool {
       return true;
     }
     this.#queue.add(member);
-    if (this.#queue.size > this.#growThreshold) this.#grow(this.#queue.size);
-    return false;
+    // Without a limit there is no reason to wait: grow at once. With one, grow in bursts once the
+    // queue backs up past the threshold (Rocket's rule); below it, wait for a worker or the tick.
+    if (this.maxThreads === 0 || this.#queue.size > this.#growThreshold) this.#grow(this.#queue.size);
+    return this.#grant(member);
   }
 
   /** Give a worker back; the next waiting member gets it. */
   release(): void {
     this.#busy--;
-    this.#grant();
+    this.#grant(null);
   }
 
   /** A member left while it waited (its connection closed). */
@@ -101,7 +103,7 @@ export class WorkerPool {
 
   resume(): void {
     this.#held = false;
-    this.#grant();
+    this.#grant(null);
   }
 
   /** Start the once-a-second resize. */
@@ -129,28 +131,37 @@ export class WorkerPool {
     };
   }
 
-  #grant(): void {
+  /**
+   * Hand free workers to waiting members, first come first served. `self` is the member asking
+   * right now: it is told by the return value, the others by `workerGranted()`.
+   */
+  #grant(self: PoolMember | null): boolean {
+    let granted = false;
     while (!this.#held && this.#busy < this.#size && this.#queue.size > 0) {
       const [next] = this.#queue;
       this.#queue.delete(next!);
       this.#busy++;
-      next!.workerGranted();
+      if (next === self) granted = true;
+      else next!.workerGranted();
     }
+    return granted;
   }
 
+  /** Add up to `amount` workers, within `maxThreads`. */
   #grow(amount: number): void {
     if (!this.#resizable) return;
     const room = this.maxThreads === 0 ? amount : Math.min(amount, this.maxThreads - this.#size);
     if (room <= 0) return;
     this.#size += room;
     this.#grown++;
-    this.#grant();
   }
 
   /** Rocket's dynamic_resize, once a second. */
   #resize(): void {
-    if (this.#queue.size > 0) this.#grow(this.#queue.size);
-    else if (this.#size > this.minThreads && this.#size > this.#busy) {
+    if (this.#queue.size > 0) {
+      this.#grow(this.#queue.size);
+      this.#grant(null);
+    } else if (this.#size > this.minThreads && this.#size > this.#busy) {
       this.#size--;
       this.#shrunk++;
     }

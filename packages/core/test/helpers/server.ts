@@ -32,7 +32,8 @@ export async function serve(app: GatewayApp, options: RocketOptions = {}, interf
   const logger = memoryLogger();
   const server = new Rocket(interfaces, 'wsgi', { wsgi_app: app }, { logger, ...options });
   await server.start();
-  onTestFinished(() => server.stop());
+  // A test that failed may leave requests hanging: do not wait long for them.
+  onTestFinished(() => server.stop({ timeout: 1 }));
   return { server, port: server.addresses[0]!.port, logs: logger.lines };
 }
 

@@ -1,0 +1,113 @@
+// Turning measurements into the table, bench/results/latest.json and bench/RESULTS.md.
+import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const BENCH = fileURLToPath(new URL('..', import.meta.url));
+
+export function median(values) {
+  const v = [...values].sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+/** CPU model (from /proc/cpuinfo) and core count. */
+export function machine() {
+  let model = os.cpus()[0]?.model ?? 'unknown';
+  let cores = os.cpus().length;
+  try {
+    const info = readFileSync('/proc/cpuinfo', 'utf8');
+    model = /^model name\s*:\s*(.+)$/m.exec(info)?.[1].trim() ?? model;
+    cores = info.match(/^processor\s*:/gm)?.length ?? cores;
+  } catch {}
+  return { cpu: model, cores, kernel: os.release() };
+}
+
+export const fmtRate = (n) =>
+  n == null ? '—' : n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(n >= 1e5 ? 0 : 1)}k` : n.toFixed(0);
+
+export const fmtMs = (ms) =>
+  ms == null ? '—' : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : ms >= 10 ? `${ms.toFixed(1)} ms` : `${ms.toFixed(2)} ms`;
+
+export const fmtBytes = (b) => (b == null ? '—' : `${Math.round(b).toLocaleString('en-US')} B`);
+
+const fmtRatio = (r) => (r == null || !Number.isFinite(r) ? '—' : `${r.toFixed(2)}×`);
+
+/** One table row per scenario and server (see run.mjs for the shape of a cell). */
+export function tableRows(cells, baselineLabel) {
+  return cells.map((c) => {
+    let result;
+    if (c.error) result = `failed: ${c.error}`;
+    else if (c.kind === 'memory') result = `${fmtBytes(c.bytesPerConnection)} / conn${c.problems?.length ? ' !' : ''}`;
+    else {
+      const range = c.runs.length > 1 ? ` [${fmtRate(c.min)}–${fmtRate(c.max)}]` : '';
+      result = `${fmtRate(c.rps)}${range}${c.warnings?.length ? ' !' : ''}`;
+    }
+    return {
+      '#': String(c.scenario),
+      scenario: c.scenarioName,
+      server: c.server,
+      'req/s median [min–max] (7: RSS/conn)': result,
+      p50: c.kind === 'memory' || c.error ? '—' : fmtMs(c.p50),
+      p99: c.kind === 'memory' || c.error ? '—' : fmtMs(c.p99),
+      [`× ${baselineLabel}`]: fmtRatio(c.ratio),
+    };
+  });
+}
+
+/** A Markdown table with padded columns, readable both in a terminal and rendered. */
+export function markdownTable(rows) {
+  if (rows.length === 0) return '(no results)';
+  const cols = Object.keys(rows[0]);
+  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c].length)));
+  const line = (cells) => `| ${cells.map((cell, i) => cell.padEnd(width[i])).join(' | ')} |`;
+  return [line(cols), line(width.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => r[c])))].join('\n');
+}
+
+/** Lines explaining the table: settings, ceilings, and every warning. */
+export function notes(results) {
+  const s = results.settings;
+  const lines = [
+    `Each server runs in its own process on core 0 (\`taskset -c 0\`), wrk on core 1 (\`taskset -c 1 wrk -t1\`)${results.pinned ? '' : ' — NOT PINNED: taskset was unavailable'}.`,
+    `Per scenario, every server is started (only the one under load does any work), checked to answer each route correctly, warmed up for ${s.warmup} s (not counted), then measured ${s.runs} time(s) × ${s.duration} s, the servers taking turns run by run; the table shows the median [min–max] of requests/s and the median p50/p99 latency. wrk \`-t1 -c50\` unless stated.`,
+    `"× ${results.baseline}" is the ratio to ${results.baseline} in the same scenario of the same invocation (req/s: higher is better; memory: lower is better).`,
+    'Scenario 3 latencies are per batch of 16 pipelined requests (wrk times the batch), so they are not comparable with the others.',
+    `Scenario 7: server RSS (VmRSS) after opening ${s.idleConnections.toLocaleString('en-US')} idle keep-alive connections (each served one GET /hello) minus RSS before, divided by the count, both after a full GC (\`--expose-gc\`).`,
+  ];
+  if (results.ceiling) {
+    const c = results.ceiling;
+    lines.push(
+      `Generator ceiling (wrk against a raw \`net\` server that does no parsing): ${fmtRate(c.plain?.rps)} req/s plain (minimal request, -c50), ` +
+        `${fmtRate(c.pipelined?.rps)} req/s pipelined ×16 (browser request). A result near these measures wrk, not the server.`,
+    );
+  }
+  for (const c of results.cells) {
+    for (const w of [...(c.warnings ?? []), ...(c.problems ?? [])]) lines.push(`! scenario ${c.scenario}, ${c.server}: ${w}`);
+  }
+  return lines;
+}
+
+/** Write bench/results/latest.json and rewrite bench/RESULTS.md. */
+export async function writeResults(results, table) {
+  await mkdir(`${BENCH}results`, { recursive: true });
+  await writeFile(`${BENCH}results/latest.json`, `${JSON.stringify(results, null, 2)}\n`);
+  const m = results.machine;
+  const md = [
+    '# Benchmark results',
+    '',
+    `Written by \`npm run bench\` (bench/run.mjs) on ${results.date}; each run rewrites this file.`,
+    `Raw numbers: \`bench/results/latest.json\` (not committed).`,
+    '',
+    `- Machine: ${m.cpu}, ${m.cores} cores (Linux ${m.kernel})`,
+    `- Node.js ${results.node}, wrk ${results.wrk ?? '(not installed)'}`,
+    `- Command: \`${results.command}\``,
+    '',
+    table,
+    '',
+    ...notes(results).map((n) => `- ${n}`),
+    '',
+  ].join('\n');
+  await writeFile(`${BENCH}RESULTS.md`, md);
+}
