@@ -2,6 +2,7 @@
 // Settings: BENCH_DURATION (s per run, 5), BENCH_WARMUP (s, 2), BENCH_RUNS (3),
 // BENCH_SCENARIOS=1,2 and BENCH_SERVERS=node-http,rocket to run a subset,
 // BENCH_IDLE_CONNECTIONS (10000) for scenario 7.
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { checkRoutes } from './lib/http-check.mjs';
@@ -64,6 +65,7 @@ const results = {
   machine: machine(),
   node: process.version,
   wrk,
+  commit: spawnSync('git', ['describe', '--always', '--dirty'], { encoding: 'utf8' }).stdout?.trim() || null,
   pinned: HAS_TASKSET,
   baseline: BASELINE,
   settings: cfg,

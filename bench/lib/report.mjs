@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url';
 
 const BENCH = fileURLToPath(new URL('..', import.meta.url));
 
+/** The median of the values that are numbers (null/undefined are left out); null when none are. */
 export function median(values) {
-  const v = [...values].sort((a, b) => a - b);
+  const v = values.filter((x) => typeof x === 'number').sort((a, b) => a - b);
   if (v.length === 0) return null;
   const mid = v.length >> 1;
   return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
@@ -73,7 +74,8 @@ export function notes(results) {
     `Each server runs in its own process on core 0 (\`taskset -c 0\`), wrk on core 1 (\`taskset -c 1 wrk -t1\`)${results.pinned ? '' : ' — NOT PINNED: taskset was unavailable'}.`,
     `Per scenario, every server is started (only the one under load does any work), checked to answer each route correctly, warmed up for ${s.warmup} s (not counted), then measured ${s.runs} time(s) × ${s.duration} s, the servers taking turns run by run; the table shows the median [min–max] of requests/s and the median p50/p99 latency. wrk \`-t1 -c50\` unless stated.`,
     `"× ${results.baseline}" is the ratio to ${results.baseline} in the same scenario of the same invocation (req/s: higher is better; memory: lower is better).`,
-    'Scenario 3 latencies are per batch of 16 pipelined requests (wrk times the batch), so they are not comparable with the others.',
+    'Scenario 3 latencies are per batch of 16 pipelined requests (wrk times the batch), so they are not comparable with the others. ' +
+      '"—" for a latency: wrk printed 0 for that percentile, a known wrk fault with pipelining (wg/wrk#236, #354).',
     `Scenario 7: server RSS (VmRSS) after opening ${s.idleConnections.toLocaleString('en-US')} idle keep-alive connections (each served one GET /hello) minus RSS before, divided by the count, both after a full GC (\`--expose-gc\`).`,
   ];
   if (results.ceiling) {
@@ -101,7 +103,7 @@ export async function writeResults(results, table) {
     `Raw numbers: \`bench/results/latest.json\` (not committed).`,
     '',
     `- Machine: ${m.cpu}, ${m.cores} cores (Linux ${m.kernel})`,
-    `- Node.js ${results.node}, wrk ${results.wrk ?? '(not installed)'}`,
+    `- Node.js ${results.node}, wrk ${results.wrk ?? '(not installed)'}, project at \`${results.commit ?? 'unknown commit'}\``,
     `- Command: \`${results.command}\``,
     '',
     table,

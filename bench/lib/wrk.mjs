@@ -68,6 +68,14 @@ export function parseWrk(output) {
   if (!rps) throw new Error(`no "Requests/sec" in wrk's output:\n${output}`);
   const percentiles = {};
   for (const m of output.matchAll(/^\s+(50|75|90|99)(?:\.\d+)?%\s+(\S+)$/gm)) percentiles[`p${m[1]}`] = parseDuration(m[2]);
+  // wrk sometimes prints 0.00us for some percentiles, notably with pipelining (wg/wrk#236, #354).
+  // A percentile can't be 0 or lower than a smaller one: treat those as missing rather than plot them.
+  let previous = 0;
+  for (const key of ['p50', 'p75', 'p90', 'p99']) {
+    if (percentiles[key] === undefined) continue;
+    if (percentiles[key] <= 0 || percentiles[key] < previous) percentiles[key] = null;
+    else previous = percentiles[key];
+  }
   const total = /^\s+(\d+) requests in ([\d.]+\w+)/m.exec(output);
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(output);
