@@ -47,6 +47,8 @@ export class BodyInput implements WsgiInput {
   #error: unknown = null;
   #pending: PendingRead[] = [];
   #source: BodySource | null;
+  /** How far the buffered chunks were searched for a newline: whole chunks, and their bytes. */
+  readonly #lineScan = { chunks: 0, offset: 0 };
 
   constructor(source: BodySource | null) {
     this.#source = source;
@@ -95,12 +97,12 @@ export class BodyInput implements WsgiInput {
 
   // ---- application side ----
 
-  read(size = -1): Promise<Buffer> {
-    return this.#request(ReadKind.Bytes, size) as Promise<Buffer>;
+  read(size?: number): Promise<Buffer> {
+    return this.#request(ReadKind.Bytes, sizeArgument(size)) as Promise<Buffer>;
   }
 
-  readline(size = -1): Promise<Buffer> {
-    return this.#request(ReadKind.Line, size) as Promise<Buffer>;
+  readline(size?: number): Promise<Buffer> {
+    return this.#request(ReadKind.Line, sizeArgument(size)) as Promise<Buffer>;
   }
 
   async readlines(hint = -1): Promise<Buffer[]> {
@@ -126,15 +128,18 @@ export class BodyInput implements WsgiInput {
   }
 
   #request(kind: ReadKind, size: number): Promise<Buffer | null> {
-    if (this.#error !== null) return Promise.reject(this.#error);
+    if (this.#error !== null) return handled(Promise.reject(this.#error));
     if (this.#pending.length === 0) {
       const ready = this.#tryRead(kind, size);
       if (ready !== undefined) return Promise.resolve(ready);
     }
-    return new Promise<Buffer | null>((resolve, reject) => {
+    const read = new Promise<Buffer | null>((resolve, reject) => {
       this.#pending.push({ kind, size, resolve, reject });
-      this.#source?.wantBody();
     });
+    this.#source?.wantBody();
+    // A read the application never awaited must not turn a disconnect into an unhandled rejection
+    // that ends the process; an application that awaits it still sees the error.
+    return handled(read);
   }
 
   /** Answer pending reads, in order, as far as the buffered bytes allow. */
@@ -154,6 +159,8 @@ export class BodyInput implements WsgiInput {
       if (this.#buffered > 0) {
         const chunk = this.#chunks.shift()!;
         this.#buffered -= chunk.length;
+        this.#lineScan.chunks = 0;
+        this.#lineScan.offset = 0;
         this.#source?.bodyConsumed();
         return chunk;
       }
@@ -181,12 +188,19 @@ export class BodyInput implements WsgiInput {
     return this.#take(want);
   }
 
+  /**
+   * Offset of the first newline in the buffered bytes, or -1. Chunks already searched while a
+   * line waits are not searched again, so a long line arriving in pieces costs linear time.
+   */
   #indexOfNewline(): number {
-    let offset = 0;
-    for (const chunk of this.#chunks) {
-      const i = chunk.indexOf(0x0a);
+    const chunks = this.#chunks;
+    let offset = this.#lineScan.offset;
+    for (let k = this.#lineScan.chunks; k < chunks.length; k++) {
+      const i = chunks[k]!.indexOf(0x0a);
       if (i !== -1) return offset + i;
-      offset += chunk.length;
+      offset += chunks[k]!.length;
+      this.#lineScan.chunks = k + 1;
+      this.#lineScan.offset = offset;
     }
     return -1;
   }
@@ -194,6 +208,8 @@ export class BodyInput implements WsgiInput {
   /** Remove and return the first `n` buffered bytes (no copy when they are one whole chunk). */
   #take(n: number): Buffer {
     if (n === 0) return EMPTY;
+    this.#lineScan.chunks = 0;
+    this.#lineScan.offset = 0;
     const chunks = this.#chunks;
     let out: Buffer;
     const first = chunks[0]!;
@@ -219,6 +235,21 @@ export class BodyInput implements WsgiInput {
     this.#source?.bodyConsumed();
     return out;
   }
+}
+
+/** A read size: a whole number of bytes, or "everything" for undefined and negative values. */
+function sizeArgument(size: number | undefined): number {
+  if (size === undefined || size === null) return -1;
+  if (typeof size !== 'number' || Number.isNaN(size)) throw new TypeError(`a read size must be a number, not ${String(size)}`);
+  return size < 0 ? -1 : Math.floor(size);
+}
+
+function ignore(): void {}
+
+/** `promise`, marked as handled: its rejection reaches whoever awaits it, and nobody else. */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(ignore);
+  return promise;
 }
 
 /** The `wsgi.input` of a request without a body: always at its end. Shared; it has no state. */

@@ -107,6 +107,12 @@ export class Connection implements TimerEntry, PoolMember {
   #peerEnded = false;
   /** Finish what is in flight, then close (a stop or restart is under way). */
   #retiring = false;
+  /** Responses fill the socket: no further request is read until the client has read them. */
+  #awaitingDrain = false;
+  /** Bytes queued on the socket when the write deadline was armed, to tell progress from a stall. */
+  #writeMark = 0;
+  /** `#buf` is our own allocation, with room after `#end` to append into. */
+  #ownsBuffer = false;
 
   timerPrev: TimerEntry | null = null;
   timerNext: TimerEntry | null = null;
@@ -123,6 +129,8 @@ export class Connection implements TimerEntry, PoolMember {
     socket.on('end', Connection.#onEnd);
     socket.on('close', Connection.#onClose);
     socket.on('error', Connection.#onError);
+    socket.on('drain', Connection.#onDrain);
+    socket.on('finish', Connection.#onFinish);
     // A fresh connection has `socketTimeout` to send its first request.
     server.monitor.arm(this, TimerKind.Head, server.options.socketTimeout * 1000);
   }
@@ -135,6 +143,11 @@ export class Connection implements TimerEntry, PoolMember {
   /** True while no request is in progress and no byte of the next one arrived. */
   get idle(): boolean {
     return this.#state === State.Head && this.#start === this.#end;
+  }
+
+  /** True while responses wait for the client to read them before another request is read. */
+  get flushing(): boolean {
+    return this.#awaitingDrain;
   }
 
   /** True while a request of this connection is served or waits for a worker. */
@@ -152,6 +165,25 @@ export class Connection implements TimerEntry, PoolMember {
 
   static #onClose(this: OwnedSocket): void {
     this[kConnection]!.#closed();
+  }
+
+  static #onDrain(this: OwnedSocket): void {
+    const conn = this[kConnection]!;
+    if (!conn.#awaitingDrain) return;
+    conn.#awaitingDrain = false;
+    conn.#guard(Connection.#processQuietly);
+  }
+
+  /** Everything we wrote, the end included, was handed to the system: now wait for the client to close. */
+  static #onFinish(this: OwnedSocket): void {
+    const conn = this[kConnection]!;
+    if (conn.#state !== State.Closing) return;
+    const socketTimeout = conn.server.options.socketTimeout * 1000;
+    conn.server.monitor.arm(conn, TimerKind.Linger, socketTimeout > 0 ? Math.min(LINGER_MS, socketTimeout) : LINGER_MS);
+  }
+
+  static #processQuietly(this: Connection): void {
+    this.#process(false);
   }
 
   static #onError(this: OwnedSocket, error: NodeJS.ErrnoException): void {
@@ -196,14 +228,22 @@ export class Connection implements TimerEntry, PoolMember {
       this.#buf = chunk;
       this.#start = 0;
       this.#end = chunk.length;
+      this.#ownsBuffer = false;
+    } else if (this.#ownsBuffer && this.#buf!.length - this.#end >= chunk.length) {
+      // Append after what we have. Bytes before #end are never moved: body chunks handed to the
+      // application may be views of them.
+      chunk.copy(this.#buf!, this.#end);
+      this.#end += chunk.length;
     } else {
+      // Grow by doubling, so a head arriving a byte at a time costs linear time, not quadratic.
       const left = this.#end - this.#start;
-      const merged = Buffer.allocUnsafe(left + chunk.length);
+      const merged = Buffer.allocUnsafe(Math.max(2 * (left + chunk.length), 4096));
       this.#buf!.copy(merged, 0, this.#start, this.#end);
       chunk.copy(merged, left);
       this.#buf = merged;
       this.#start = 0;
-      this.#end = merged.length;
+      this.#end = left + chunk.length;
+      this.#ownsBuffer = true;
     }
     if (this.#state === State.Head && this.#headStarted === 0) this.#headStarted = Date.now();
     this.#guard(Connection.#processWithActivity);
@@ -223,6 +263,9 @@ export class Connection implements TimerEntry, PoolMember {
       for (;;) {
         if (this.#state === State.Head) {
           if (this.#start === this.#end) break;
+          // Earlier responses fill the socket: read nothing more until the client reads them,
+          // or a pipelining client that never reads would make us buffer without end.
+          if (socket.writableNeedDrain) break;
           let head: RequestHead | null;
           try {
             head = parseRequestHead(this.#buf!, this.#start, this.#end, this.server.headLimits, this.#scan);
@@ -269,8 +312,11 @@ export class Connection implements TimerEntry, PoolMember {
       socket.uncork();
     }
     if (this.#state < State.Closing) {
-      // Idle (or only part of a head so far): the worker goes back to the pool.
-      if (this.#state === State.Head && this.#hasWorker) this.#releaseWorker();
+      if (this.#state === State.Head) {
+        this.#awaitingDrain = socket.writableNeedDrain;
+        // Idle, flushing, or only part of a head so far: the worker goes back to the pool.
+        if (this.#hasWorker) this.#releaseWorker();
+      }
       this.#updateTimer(activity);
       this.#updateFlow();
     }
@@ -296,7 +342,7 @@ export class Connection implements TimerEntry, PoolMember {
       exchange = new Exchange(this, head, framing, expectContinue);
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
-      this.#reject(error);
+      this.#reject(error, head);
       return;
     }
     this.#exchange = exchange;
@@ -362,7 +408,13 @@ export class Connection implements TimerEntry, PoolMember {
 
   /** The response waits for the client to read it: time that. */
   writeBlocked(): void {
-    if (this.#state === State.Exchange) this.server.monitor.arm(this, TimerKind.Write, this.server.options.socketTimeout * 1000);
+    if (this.#state === State.Exchange) this.#armWrite();
+  }
+
+  /** Time the client's reading: no progress for `socketTimeout` and the connection is closed. */
+  #armWrite(): void {
+    this.#writeMark = this.socket.writableLength;
+    this.server.monitor.arm(this, TimerKind.Write, this.server.options.socketTimeout * 1000);
   }
 
   /** The client read enough: back to the deadline of the current state. */
@@ -377,20 +429,24 @@ export class Connection implements TimerEntry, PoolMember {
   exchangeDone(exchange: Exchange, keepAlive: boolean): void {
     if (exchange !== this.#exchange || this.#state !== State.Exchange) return;
     this.server.requestCompleted();
-    if (!keepAlive) {
-      this.#requests++;
-      this.#shutdown();
-      return;
-    }
-    if (!exchange.bodyDone) {
-      // The body is drained in #process as it arrives; the next request waits for its end.
-      if (!this.#processing) {
-        this.#updateTimer(false);
-        this.#updateFlow();
+    this.#guard(function (this: Connection) {
+      if (!keepAlive) {
+        this.#requests++;
+        this.#shutdown();
+        return;
       }
-      return;
-    }
-    this.#nextRequest();
+      if (!exchange.bodyDone) {
+        // The body is drained in #process as it arrives, against one deadline; the next request
+        // waits for its end. No application code runs meanwhile, so the worker goes back.
+        if (this.#hasWorker) this.#releaseWorker();
+        if (!this.#processing) {
+          this.#updateTimer(false);
+          this.#updateFlow();
+        }
+        return;
+      }
+      this.#nextRequest();
+    });
   }
 
   #nextRequest(): void {
@@ -410,13 +466,15 @@ export class Connection implements TimerEntry, PoolMember {
   appFailed(exchange: Exchange, error: unknown): void {
     if (exchange !== this.#exchange || this.#state !== State.Exchange) return;
     this.server.requestCompleted();
-    const committed = exchange.response.committed;
-    this.server.logger.error(
-      `${exchange.requestLine}: the application failed${committed ? ' after the response head was sent; the connection is aborted' : ''}: ${describeError(error)}`,
-    );
-    exchange.kill(error);
-    if (committed) this.socket.destroy();
-    else this.#sendError(500, undefined);
+    this.#guard(function (this: Connection) {
+      const committed = exchange.response.committed;
+      this.server.logger.error(
+        `${exchange.requestLine}: the application failed${committed ? ' after the response head was sent; the connection is aborted' : ''}: ${describeError(error)}`,
+      );
+      exchange.kill(error);
+      if (committed) this.socket.destroy();
+      else this.#sendError(500, undefined, '', exchange.isHead);
+    });
   }
 
   // ---- stop, restart, overload ----
@@ -442,10 +500,11 @@ export class Connection implements TimerEntry, PoolMember {
   // ---- errors, timeouts, closing ----
 
   /** Refuse the current request with the status of `error`, then close. */
-  #reject(error: HttpError): void {
+  #reject(error: HttpError, head: RequestHead | null = null): void {
     if (!(error instanceof HttpError)) throw error;
     if (this.#state >= State.Closing) return;
     const exchange = this.#exchange;
+    const isHead = (head ?? this.#queuedHead)?.method === 'HEAD' || exchange?.isHead === true;
     if (exchange !== null) {
       const committed = exchange.response.committed;
       exchange.kill(error);
@@ -456,13 +515,14 @@ export class Connection implements TimerEntry, PoolMember {
       }
     }
     this.server.logger.debug(`connection ${this.info.id}: ${error.status} ${error.code}: ${error.message}`);
-    this.#sendError(error.status, error.message, error.status === 503 ? `Retry-After: ${RETRY_AFTER}\r\n` : '');
+    this.#sendError(error.status, error.message, error.status === 503 ? `Retry-After: ${RETRY_AFTER}\r\n` : '', isHead);
   }
 
-  #sendError(status: number, detail: string | undefined, extraHeaders = ''): void {
+  #sendError(status: number, detail: string | undefined, extraHeaders = '', isHead = false): void {
     const socket = this.socket;
     if (!socket.destroyed) {
-      socket.write(errorResponse(status, detail, httpDate(), this.server.options.serverSoftware || null, extraHeaders), 'utf8');
+      const response = errorResponse(status, detail, httpDate(), this.server.options.serverSoftware || null, extraHeaders, isHead);
+      socket.write(response, 'utf8');
     }
     this.#shutdown();
   }
@@ -486,8 +546,9 @@ export class Connection implements TimerEntry, PoolMember {
       this.#paused = false;
       this.socket.resume();
     }
-    const socketTimeout = this.server.options.socketTimeout * 1000;
-    this.server.monitor.arm(this, TimerKind.Linger, socketTimeout > 0 ? Math.min(LINGER_MS, socketTimeout) : LINGER_MS);
+    // What is still queued goes out first, for as long as the client keeps reading; the linger
+    // starts once it is all sent ('finish').
+    this.#armWrite();
   }
 
   /** Close now, whatever is in flight. */
@@ -515,10 +576,21 @@ export class Connection implements TimerEntry, PoolMember {
           if (this.#state !== State.Exchange) return;
           this.#reject(new HttpError(408, 'ROCKET_ERR_TIMEOUT', 'the request body did not arrive in time'));
           return;
-        case TimerKind.Write:
+        case TimerKind.Write: {
+          const left = this.socket.writableLength;
+          if (left > 0 && left < this.#writeMark) {
+            // Slow, but reading: another period.
+            this.#armWrite();
+            return;
+          }
+          if (left === 0 && this.#state !== State.Closing) {
+            this.#updateTimer(false);
+            return;
+          }
           this.server.logger.debug(`connection ${this.info.id}: the client stopped reading its response`);
           this.socket.destroy();
           return;
+        }
         case TimerKind.Linger:
           this.socket.destroy();
           return;
@@ -550,6 +622,11 @@ export class Connection implements TimerEntry, PoolMember {
     const now = Date.now();
     switch (this.#state) {
       case State.Head:
+        if (this.#awaitingDrain) {
+          if (this.timerKind === TimerKind.Write && this.timerSlot !== -1) return;
+          this.#armWrite();
+          return;
+        }
         if (this.#start !== this.#end || this.#requests === 0) {
           // Inactivity while a head arrives, and a deadline for the whole head from its first byte.
           kind = TimerKind.Head;
@@ -571,15 +648,19 @@ export class Connection implements TimerEntry, PoolMember {
         deadline = options.queueTimeout > 0 ? now + options.queueTimeout * 1000 : Infinity;
         activity = true;
         break;
-      case State.Exchange:
+      case State.Exchange: {
         if (this.timerKind === TimerKind.Write && this.timerSlot !== -1) return;
-        if (!this.#exchange!.awaitingBody) {
+        const exchange = this.#exchange!;
+        if (!exchange.awaitingBody) {
           monitor.cancel(this);
           return;
         }
         kind = TimerKind.Body;
         deadline = options.socketTimeout > 0 ? now + options.socketTimeout * 1000 : Infinity;
+        // Draining what the app left unread has one deadline in all, however the bytes trickle.
+        if (exchange.discarding && this.timerKind === TimerKind.Body && this.timerSlot !== -1) return;
         break;
+      }
       default:
         return;
     }
@@ -591,7 +672,7 @@ export class Connection implements TimerEntry, PoolMember {
   /** Pause the socket while unread input piles up; resume when it is wanted again. */
   #updateFlow(): void {
     let pause = false;
-    if (this.#state === State.Queued) {
+    if (this.#state === State.Queued || this.#awaitingDrain) {
       pause = true;
     } else if (this.#state === State.Exchange) {
       const exchange = this.#exchange!;

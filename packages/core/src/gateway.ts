@@ -76,26 +76,34 @@ function sendBody(body: unknown, exchange: GatewayExchange): void {
     sendBody([body], exchange);
     return;
   }
-  if (body !== null && typeof body === 'object') {
-    const asyncIterator = (body as Partial<AsyncIterable<BodyChunk>>)[Symbol.asyncIterator];
+  let iterator: AnyIterator;
+  let sync: boolean;
+  try {
+    const asyncIterator = isObject(body) ? (body as Partial<AsyncIterable<BodyChunk>>)[Symbol.asyncIterator] : undefined;
+    const syncIterator = isObject(body) ? (body as Partial<Iterable<BodyChunk>>)[Symbol.iterator] : undefined;
     if (typeof asyncIterator === 'function') {
-      void pump(asyncIterator.call(body), body, false, exchange);
-      return;
+      iterator = asyncIterator.call(body);
+      sync = false;
+    } else if (typeof syncIterator === 'function') {
+      iterator = syncIterator.call(body);
+      sync = true;
+    } else {
+      throw new TypeError(`the app returned ${describe(body)}; it must return an iterable body (for example a list of chunks)`);
     }
-    const iterator = (body as Partial<Iterable<BodyChunk>>)[Symbol.iterator];
-    if (typeof iterator === 'function') {
-      void pump(iterator.call(body), body, true, exchange);
-      return;
-    }
+    if (!isObject(iterator)) throw new TypeError('the body\'s iterator method did not return an iterator');
+  } catch (error) {
+    exchange.appFailed(error);
+    return;
   }
-  exchange.appFailed(new TypeError(`the app returned ${describe(body)}; it must return an iterable body (for example a list of chunks)`));
+  void pump(iterator, body as object, sync, exchange);
 }
 
 type AnyIterator = Iterator<BodyChunk> | AsyncIterator<BodyChunk>;
 
 /**
  * Send the chunks of an iterator. Written as one async function that only awaits when it must:
- * a synchronous iterator whose chunks fit in the socket runs to the end without yielding.
+ * a synchronous iterator whose chunks fit in the socket runs to the end without yielding, its
+ * chunks corked into as few writes as the socket takes.
  */
 async function pump(iterator: AnyIterator, body: object, sync: boolean, exchange: GatewayExchange): Promise<void> {
   const response = exchange.response;
@@ -111,34 +119,16 @@ async function pump(iterator: AnyIterator, body: object, sync: boolean, exchange
     }
     if (result.done) {
       response.end();
+    } else if (sync) {
+      await pumpSync(iterator as Iterator<BodyChunk>, result.value, response);
     } else {
-      let chunk = result.value;
-      if (sync) {
-        // One chunk ahead: if it was the last, the body has a known length.
-        result = (iterator as Iterator<BodyChunk>).next();
-        while (!result.done && isEmpty(result.value)) result = (iterator as Iterator<BodyChunk>).next();
-        if (result.done) {
-          response.sendAll([chunk]);
-          chunk = '';
-        }
+      if (!response.write(result.value) && !response.aborted) await response.drained();
+      while (!response.aborted) {
+        result = await iterator.next();
+        if (result.done) break;
+        if (!response.write(result.value) && !response.aborted) await response.drained();
       }
-      if (!response.ended) {
-        if (!response.write(chunk) && !response.aborted) await response.drained();
-        if (sync) {
-          // `result` holds the chunk read ahead.
-          while (!result.done && !response.aborted) {
-            if (!response.write(result.value) && !response.aborted) await response.drained();
-            result = (iterator as Iterator<BodyChunk>).next();
-          }
-        } else {
-          while (!response.aborted) {
-            result = await iterator.next();
-            if (result.done) break;
-            if (!response.write(result.value) && !response.aborted) await response.drained();
-          }
-        }
-        response.end();
-      }
+      response.end();
     }
   } catch (error) {
     failed = true;
@@ -149,12 +139,46 @@ async function pump(iterator: AnyIterator, body: object, sync: boolean, exchange
   else exchange.appFinished();
 }
 
+/**
+ * The rest of a synchronous body, from its first non-empty chunk. One chunk is read ahead: if the
+ * first was also the last, the body has a known length. Chunks are corked together until the
+ * socket has enough; then the batch goes out and the loop waits for the client.
+ */
+async function pumpSync(iterator: Iterator<BodyChunk>, first: BodyChunk, response: Response): Promise<void> {
+  let result = iterator.next();
+  while (!result.done && isEmpty(result.value)) result = iterator.next();
+  if (result.done) {
+    response.sendAll([first]);
+    return;
+  }
+  response.cork();
+  let corked = true;
+  try {
+    let room = response.write(first);
+    while (!result.done && !response.aborted) {
+      if (!room) {
+        response.uncork();
+        corked = false;
+        await response.drained();
+        response.cork();
+        corked = true;
+      }
+      room = response.write(result.value);
+      result = iterator.next();
+    }
+    if (!response.aborted) response.end();
+  } finally {
+    if (corked) response.uncork();
+  }
+}
+
 async function closeBody(iterator: AnyIterator, body: object, exchange: GatewayExchange): Promise<void> {
   try {
     const returned = iterator.return?.();
     if (isThenable(returned)) await returned;
+    // WSGI's close(): called unless it is the iterator's return() just called.
     const close = (body as { close?: unknown }).close;
-    if (typeof close === 'function' && body !== iterator) {
+    if (typeof close === 'function' && close !== iterator.return) {
       const closed: unknown = close.call(body);
       if (isThenable(closed)) await closed;
     }
@@ -165,6 +189,10 @@ async function closeBody(iterator: AnyIterator, body: object, exchange: GatewayE
 
 function isEmpty(chunk: BodyChunk): boolean {
   return (typeof chunk === 'string' || chunk instanceof Uint8Array) && chunk.length === 0;
+}
+
+function isObject(value: unknown): value is object {
+  return value !== null && (typeof value === 'object' || typeof value === 'function');
 }
 
 function isThenable(value: unknown): value is PromiseLike<never> {

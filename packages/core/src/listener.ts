@@ -34,6 +34,12 @@ export interface ListenerSettings {
 export class Listener {
   readonly spec: BindSpec;
   #server: net.Server | null = null;
+  /**
+   * TCP sockets of a TLS interface until they close. Once a connection's handshake is done, its
+   * TLS socket is the server's to close, and closing it closes the TCP one; what is left here when
+   * every connection is gone are handshakes still under way.
+   */
+  readonly #handshaking = new Set<net.Socket>();
   #address: BoundAddress | null = null;
 
   constructor(spec: BindSpec) {
@@ -101,13 +107,21 @@ export class Listener {
     }
   }
 
-  /** Stop accepting. Connections already accepted are not touched. */
-  close(): Promise<void> {
+  /**
+   * Stop accepting: the listening socket is closed at once. Connections already accepted are not
+   * touched (the server drains them); TLS handshakes still under way are ended by
+   * {@link destroyHandshakes}.
+   */
+  close(): void {
     const server = this.#server;
     this.#server = null;
     this.#address = null;
-    if (server === null || !server.listening) return Promise.resolve();
-    return new Promise((resolve) => server.close(() => resolve()));
+    if (server !== null && server.listening) server.close();
+  }
+
+  /** End every TLS handshake still under way (they have not become connections). */
+  destroyHandshakes(): void {
+    for (const socket of this.#handshaking) socket.destroy();
   }
 
   #plainServer(settings: ListenerSettings, onConnection: ConnectionHandler): net.Server {
@@ -158,7 +172,15 @@ export class Listener {
       };
       onConnection(socket, this.#describe(socket, settings, tlsInfo));
     });
-    server.on('tlsClientError', (error) => settings.logger.debug(`${spec.label}: TLS handshake failed: ${error.message}`));
+    server.on('connection', (raw: net.Socket) => {
+      this.#handshaking.add(raw);
+      raw.once('close', () => this.#handshaking.delete(raw));
+    });
+    server.on('tlsClientError', (error, socket) => {
+      settings.logger.debug(`${spec.label}: TLS handshake failed: ${error.message}`);
+      // Node reports a handshake timeout but leaves the socket open: close it.
+      socket.destroy();
+    });
     return server;
   }
 

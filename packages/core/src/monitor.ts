@@ -91,7 +91,8 @@ export class Monitor {
     entry.timerNext = head;
     if (head !== null) head.timerPrev = entry;
     this.#heads[slot] = entry;
-    if (this.#armed++ === 0) this.#start();
+    this.#armed++;
+    if (this.#timer === null) this.#start();
   }
 
   /** Forget `entry`'s deadline, if it has one. Safe to call on every close path. */
@@ -106,7 +107,6 @@ export class Monitor {
   }
 
   #start(): void {
-    if (this.#timer !== null) return;
     this.#nextTick = Math.floor(Date.now() / this.#resolution);
     this.#timer = setInterval(() => this.#tick(), this.#resolution);
     // The monitor never keeps a process alive on its own: listeners and sockets do that.

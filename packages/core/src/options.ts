@@ -81,6 +81,9 @@ const seconds = (v: unknown) =>
   typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'must be a number of seconds ≥ 0';
 const text = (v: unknown) => (typeof v === 'string' ? undefined : 'must be a string');
 const flag = (v: unknown) => (typeof v === 'boolean' ? undefined : 'must be true or false');
+/** Text that goes into a response header: printable characters only, so it cannot split a head. */
+const headerText = (v: unknown) =>
+  typeof v === 'string' && /^[\x20-\x7e\x80-\xff]*$/.test(v) ? undefined : 'must be a string of printable characters';
 
 /** Every option Rocket accepts. */
 export const OPTIONS: { readonly [K in keyof RocketOptions]-?: OptionSpec<K> } = {
@@ -102,7 +105,7 @@ export const OPTIONS: { readonly [K in keyof RocketOptions]-?: OptionSpec<K> } =
   maxChunkExtensions: { default: () => 16384, check: count(0), doc: 'most bytes of chunk extensions in one request (413)', arg: 'BYTES' },
   maxDrainSize: { default: () => 256 * 1024, check: count(0), doc: 'most bytes of an unread request body discarded to keep a connection open', arg: 'BYTES' },
   serverName: { default: () => hostname(), check: text, doc: 'SERVER_NAME in the environ (default: the host name)', arg: 'NAME' },
-  serverSoftware: { default: () => `Rocket/${VERSION}`, check: text, doc: "SERVER_SOFTWARE and the Server header; '' sends no Server header", arg: 'TEXT' },
+  serverSoftware: { default: () => `Rocket/${VERSION}`, check: headerText, doc: "SERVER_SOFTWARE and the Server header; '' sends no Server header", arg: 'TEXT' },
   logger: { default: () => defaultLogger, check: checkLogger, doc: 'an object with debug/info/warn/error (console, pino, winston…)' },
 };
 

@@ -55,8 +55,8 @@ export class WorkerPool {
   #grown = 0;
   #shrunk = 0;
   #timer: NodeJS.Timeout | null = null;
-  /** While held, nothing is granted: members queue until `resume()`. */
-  #held = false;
+  /** True while #grant hands out workers (re-entry guard). */
+  #granting = false;
 
   constructor(options: { minThreads: number; maxThreads: number; queueSize: number }) {
     this.minThreads = options.minThreads;
@@ -69,12 +69,12 @@ export class WorkerPool {
 
   /** True when the queue is full: a new connection is refused with 503. */
   get full(): boolean {
-    return this.#queue.size >= this.queueSize && (this.#held || this.#busy >= this.#size);
+    return this.#queue.size >= this.queueSize && this.#busy >= this.#size;
   }
 
   /** Take a worker now (true), or join the queue (false) until `workerGranted()`. */
   acquire(member: PoolMember): boolean {
-    if (!this.#held && this.#busy < this.#size && this.#queue.size === 0) {
+    if (this.#busy < this.#size && this.#queue.size === 0) {
       this.#busy++;
       return true;
     }
@@ -94,16 +94,6 @@ export class WorkerPool {
   /** A member left while it waited (its connection closed). */
   remove(member: PoolMember): void {
     this.#queue.delete(member);
-  }
-
-  /** Queue members instead of granting workers (during a restart). */
-  hold(): void {
-    this.#held = true;
-  }
-
-  resume(): void {
-    this.#held = false;
-    this.#grant(null);
   }
 
   /** Start the once-a-second resize. */
@@ -134,15 +124,25 @@ export class WorkerPool {
   /**
    * Hand free workers to waiting members, first come first served. `self` is the member asking
    * right now: it is told by the return value, the others by `workerGranted()`.
+   *
+   * A granted member usually runs its request at once, may finish it synchronously and release
+   * its worker — which calls back in here. That inner call returns at once and this loop hands the
+   * worker on, so a long queue is served iteratively, never by recursion.
    */
   #grant(self: PoolMember | null): boolean {
+    if (this.#granting) return false;
+    this.#granting = true;
     let granted = false;
-    while (!this.#held && this.#busy < this.#size && this.#queue.size > 0) {
-      const [next] = this.#queue;
-      this.#queue.delete(next!);
-      this.#busy++;
-      if (next === self) granted = true;
-      else next!.workerGranted();
+    try {
+      while (this.#busy < this.#size && this.#queue.size > 0) {
+        const [next] = this.#queue;
+        this.#queue.delete(next!);
+        this.#busy++;
+        if (next === self) granted = true;
+        else next!.workerGranted();
+      }
+    } finally {
+      this.#granting = false;
     }
     return granted;
   }

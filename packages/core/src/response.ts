@@ -8,7 +8,7 @@
  *    lines once. Nothing is sent yet.
  * 2. The first non-empty body chunk (or the end of the body) *commits* the head: the framing is
  *    chosen once, here, from what is known —
- *      - no content at all for HEAD, 1xx, 204 and 304 (HEAD still gets the headers GET would);
+ *      - no content at all for HEAD, 204, 205 and 304 (HEAD still gets the headers GET would);
  *      - the application's Content-Length, if it gave one (the body is then held to it);
  *      - else a known total (a list body) becomes Content-Length;
  *      - else HTTP/1.1 gets chunked, HTTP/1.0 a body delimited by closing the connection;
@@ -25,7 +25,7 @@
 import type { Socket } from 'node:net';
 import { RocketError } from './errors.js';
 import { isFieldValue, isToken } from './http/chars.js';
-import { parseStatus, type Status } from './http/response-head.js';
+import { isBodilessStatus, parseStatus, type Status } from './http/response-head.js';
 
 /** Response headers as WSGI has them: a list of `[name, value]` pairs. */
 export type ResponseHeaders = ReadonlyArray<readonly [string, string | number]>;
@@ -83,6 +83,12 @@ const enum State {
 }
 
 const CRLF = '\r\n';
+/**
+ * Bytes queued on the socket before `write()` asks the caller to wait. Above the socket's own
+ * 16 KiB mark: waiting for a drain costs a round trip with the client, so a streamed body keeps a
+ * little more in flight, and a slow reader is still held to a bounded amount per connection.
+ */
+export const OUTPUT_HIGH_WATER = 64 * 1024;
 const LAST_CHUNK = '0\r\n\r\n';
 
 let cachedDate = '';
@@ -187,7 +193,7 @@ export class Response {
       throw new RocketError('ROCKET_ERR_START_RESPONSE', 'response headers must be a list of [name, value] pairs');
     }
     const http11 = this.#owner.version === 11;
-    const noContent = code === 204 || code === 304;
+    const noContent = isBodilessStatus(code);
     let lines = '';
     let appLength = -1;
     let appChunked = false;
@@ -234,8 +240,8 @@ export class Response {
               continue;
             }
             appLength = n;
-            // RFC 9110 §8.6: no Content-Length in a 204. A 304 may carry the selected representation's.
-            if (code === 204) continue;
+            // RFC 9110 §8.6, §15.3.6: no Content-Length in a 204 or 205. A 304 may carry the selected representation's.
+            if (code === 204 || code === 205) continue;
           }
           break;
         case 17:
@@ -270,8 +276,10 @@ export class Response {
     const http11 = owner.version === 11;
     let head = this.#status!.line + this.#headerLines;
     let framing: Framing;
-    if (code === 204 || code === 304) {
+    if (isBodilessStatus(code)) {
       framing = Framing.None;
+      // Unlike 204 and 304, a 205 is not self-delimiting (RFC 9112 §6.3): say its length is zero.
+      if (code === 205) head += 'Content-Length: 0\r\n';
     } else if (this.#appLength !== -1) {
       framing = Framing.Length;
       this.#expected = this.#appLength;
@@ -370,7 +378,16 @@ export class Response {
     } else {
       this.#writeBody(data);
     }
-    return !this.#owner.socket.writableNeedDrain;
+    return this.#owner.socket.writableLength < OUTPUT_HIGH_WATER;
+  }
+
+  /** Hold writes until `uncork()`, so a batch of chunks leaves in one write. */
+  cork(): void {
+    this.#owner.socket.cork();
+  }
+
+  uncork(): void {
+    this.#owner.socket.uncork();
   }
 
   /** End the body: commit an empty one if nothing was sent, write the last chunk, check the length. */
@@ -384,7 +401,7 @@ export class Response {
   /** Resolves when the socket can take more (or is gone). */
   drained(): Promise<void> {
     const socket = this.#owner.socket;
-    if (!socket.writableNeedDrain || socket.destroyed) return Promise.resolve();
+    if (socket.writableLength < OUTPUT_HIGH_WATER || !socket.writableNeedDrain || socket.destroyed) return Promise.resolve();
     const owner = this.#owner;
     owner.writeBlocked();
     return new Promise((resolve) => {
@@ -428,12 +445,17 @@ export class Response {
         this.#out(data);
         return;
       }
-      case Framing.Chunked:
+      case Framing.Chunked: {
+        // Size line, data and CRLF leave together: three small writes would be three segments.
         this.#sent += data.length;
+        const socket = this.#owner.socket;
+        socket.cork();
         this.#out(data.length.toString(16) + CRLF);
         this.#out(data);
         this.#out(CRLF);
+        socket.uncork();
         return;
+      }
       case Framing.Close:
         this.#sent += data.length;
         this.#out(data);

@@ -54,6 +54,8 @@ export interface RocketStats {
     active: number;
     /** Idle between requests, held by the monitor. */
     idle: number;
+    /** Waiting for the client to read the responses already sent before anything else is read. */
+    flushing: number;
     /** Accepted since the server was created. */
     accepted: number;
     /** Refused with 503 because the queue was full. */
@@ -97,7 +99,7 @@ export class Rocket {
   #starting: Promise<void> | null = null;
   #stopping: Promise<void> | null = null;
   #restarting: Promise<void> | null = null;
-  /** Resolved when the connections being waited for (a stop or restart) have all closed. */
+    /** Resolved when the connections being waited for (a stop or restart) have all closed. */
   #drained: { connections: Set<Connection>; resolve: () => void } | null = null;
   #stopWaiters: (() => void)[] = [];
   #removeSignalHandlers: (() => void) | null = null;
@@ -204,7 +206,7 @@ export class Rocket {
     const results = await Promise.allSettled(this.#listeners.map((listener) => listener.listen(settings, onConnection)));
     const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failure !== undefined) {
-      await Promise.all(this.#listeners.map((listener) => listener.close()));
+      for (const listener of this.#listeners) listener.close();
       this.#state = State.Stopped;
       throw failure.reason;
     }
@@ -294,9 +296,9 @@ export class Rocket {
     if (this.#state === State.Stopped) return;
     this.#state = State.Stopping;
     this.options.logger.info(`Stopping Rocket ${this.options.serverSoftware}`);
-    const listenersClosed = Promise.all(this.#listeners.map((listener) => listener.close()));
+    for (const listener of this.#listeners) listener.close();
     await this.#drain(new Set(this.#connections), timeout);
-    await listenersClosed;
+    for (const listener of this.#listeners) listener.destroyHandshakes();
     this.#monitor.close();
     this.#pool.stop();
     this.#removeSignalHandlers?.();
@@ -319,9 +321,9 @@ export class Rocket {
   }
 
   /**
-   * Restart without closing the listeners, so nothing the kernel accepts meanwhile is lost:
-   * connections open now finish their requests and close (as in `stop()`), new ones wait in the
-   * queue, the TLS key and certificate files are read again, then serving resumes.
+   * Restart without closing the listeners, so nothing the kernel accepts meanwhile is lost: the
+   * TLS key, certificate and CA files are read again for new connections, and the connections open
+   * now finish their requests and close (as in `stop()`) while new ones are served as usual.
    */
   restart(options: StopOptions = {}): Promise<void> {
     if (this.#restarting !== null) return this.#restarting;
@@ -339,31 +341,30 @@ export class Rocket {
   async #restart(timeout: number): Promise<void> {
     this.#state = State.Restarting;
     this.options.logger.info(`Restarting Rocket ${this.options.serverSoftware}`);
-    this.#pool.hold();
-    let failure: unknown = null;
     try {
+      // New connections are served as they come, on the renewed certificates once they are read;
+      // the ones open now finish what they have in flight and close.
+      const reloaded = Promise.all(this.#listeners.map((listener) => listener.reload()));
       await this.#drain(new Set(this.#connections), timeout);
-      await Promise.all(this.#listeners.map((listener) => listener.reload()));
-    } catch (error) {
-      failure = error;
+      await reloaded;
     } finally {
       this.#state = State.Running;
-      this.#pool.resume();
     }
-    if (failure !== null) throw failure;
   }
 
   /** A JSON-able snapshot of connections, the pool and requests. */
   stats(): RocketStats {
     let idle = 0;
     let active = 0;
+    let flushing = 0;
     for (const conn of this.#connections) {
-      if (conn.idle) idle++;
+      if (conn.flushing) flushing++;
+      else if (conn.idle) idle++;
       else if (conn.active) active++;
     }
     return {
       state: STATE_NAMES[this.#state],
-      connections: { open: this.#connections.size, active, idle, accepted: this.#accepted, rejected: this.#rejected },
+      connections: { open: this.#connections.size, active, idle, flushing, accepted: this.#accepted, rejected: this.#rejected },
       pool: this.#pool.stats(),
       requests: { total: this.#requests },
     };

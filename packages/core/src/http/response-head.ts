@@ -58,15 +58,15 @@ export const isValidHeaderName = isToken;
 /** True if `value` may be sent as a field value: no CR, LF, NUL or other control characters. */
 export const isValidHeaderValue = isFieldValue;
 
-/** True for status codes whose responses never carry content (RFC 9110 §6.4.1). */
+/** True for status codes whose responses never carry content (RFC 9110 §6.4.1, §15.3.6). */
 export function isBodilessStatus(code: number): boolean {
-  return code < 200 || code === 204 || code === 304;
+  return code < 200 || code === 204 || code === 205 || code === 304;
 }
 
 /**
  * The server's own error response: `Content-Type: text/plain; charset=utf-8`, an exact
  * `Content-Length` (in UTF-8 bytes: send it as UTF-8), and `Connection: close` — the connection
- * is closed after it.
+ * is closed after it. `withoutBody` for the answer to a HEAD request.
  *
  * @example
  * errorResponse(431, 'header section larger than 16384 bytes', 'Sat, 21 Nov 2026 07:00:00 GMT', 'Rocket/0.1.0');
@@ -77,6 +77,7 @@ export function errorResponse(
   date: string,
   server: string | null,
   extraHeaders = '',
+  withoutBody = false,
 ): string {
   const reason = STATUS_REASONS[code] ?? 'Error';
   const body = detail ? `${code} ${reason}: ${detail}\n` : `${code} ${reason}\n`;
@@ -88,6 +89,7 @@ export function errorResponse(
     `Content-Length: ${Buffer.byteLength(body)}\r\n` +
     extraHeaders +
     'Connection: close\r\n\r\n' +
-    body
+    // The answer to a HEAD request has the headers of the full answer, and no content.
+    (withoutBody ? '' : body)
   );
 }

@@ -82,7 +82,7 @@ describe('isBodilessStatus (RFC 9110 §6.4.1)', () => {
     [199, true],
     [200, false],
     [204, true],
-    [205, false],
+    [205, true],
     [304, true],
     [404, false],
   ])('%d → %s', (code, bodiless) => expect(isBodilessStatus(code)).toBe(bodiless));

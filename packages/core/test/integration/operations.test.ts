@@ -312,7 +312,7 @@ describe('stop', () => {
 });
 
 describe('restart', () => {
-  test('in-flight requests finish, and connections made meanwhile are served afterwards', async () => {
+  test('in-flight requests finish and close; connections made meanwhile are served at once', async () => {
     const gated = gatedApp();
     const server = new Rocket(['127.0.0.1', 0], 'wsgi', { wsgi_app: gated.app }, { handleSignals: false });
     await server.start();
@@ -320,22 +320,46 @@ describe('restart', () => {
     const old = await RawClient.connect(port);
     await old.write(request('/wait'));
     await expect.poll(() => gated.waiting()).toBe(1);
+    const idle = await RawClient.connect(port);
+    await idle.write(request('/'));
+    await idle.readResponse();
     const restarted = server.restart({ timeout: 10 });
     expect(server.stats().state).toBe('restarting');
-    // Accepted while restarting: waits, and is not lost.
+    // Idle connections of before the restart close; new ones are accepted and served.
+    await idle.waitEnd();
     const fresh = await RawClient.connect(port);
     await fresh.write(request('/fresh'));
-    await expect.poll(() => server.stats().pool.queued).toBe(1);
+    const freshResponse = await fresh.readResponse();
+    expect(freshResponse.body.toString()).toBe('/fresh');
+    expect(freshResponse.header('connection')).toBe('keep-alive');
     gated.open();
     const oldResponse = await old.readResponse();
     expect(oldResponse.header('connection')).toBe('close');
     await restarted;
     expect(server.stats().state).toBe('running');
-    const freshResponse = await fresh.readResponse();
-    expect(freshResponse.body.toString()).toBe('/fresh');
-    expect(freshResponse.header('connection')).toBe('keep-alive');
     expect(server.addresses[0]!.port).toBe(port);
     fresh.destroy();
+    await server.stop();
+  });
+
+  test('a request queued for a worker when the restart begins is still served', async () => {
+    const gated = gatedApp();
+    const server = new Rocket(['127.0.0.1', 0], 'wsgi', { wsgi_app: gated.app }, { handleSignals: false, minThreads: 1, maxThreads: 1 });
+    await server.start();
+    const { port } = server.addresses[0]!;
+    const busy = await RawClient.connect(port);
+    await busy.write(request('/wait'));
+    await expect.poll(() => gated.waiting()).toBe(1);
+    const queued = await RawClient.connect(port);
+    await queued.write(request('/queued'));
+    await expect.poll(() => server.stats().pool.queued).toBe(1);
+    const restarted = server.restart({ timeout: 10 });
+    gated.open();
+    expect((await busy.readResponse()).status).toBe(200);
+    const response = await queued.readResponse();
+    expect(response.body.toString()).toBe('/queued');
+    expect(response.header('connection')).toBe('close');
+    await restarted;
     await server.stop();
   });
 });
