@@ -12,6 +12,7 @@
 
 import { HttpError, type HttpErrorCode } from '../errors.js';
 import { CR, FIELD_VALUE, HTAB, LF, SP, TARGET, TCHAR } from './chars.js';
+import { internName, nameHash } from './header-names.js';
 
 /** Size limits the head parser enforces. */
 export interface HeadLimits {
@@ -121,7 +122,7 @@ export function parseRequestHead(
     checkIncomplete(buf, lineStart, end, limits, scan);
     return null;
   }
-  const head = parseCompleteHead(latin1(buf, lineStart, headEnd + 2), limits);
+  const head = parseCompleteHead(buf, lineStart, headEnd + 2, limits);
   head.size = headEnd + 4 - start;
   return head;
 }
@@ -160,43 +161,45 @@ function checkIncomplete(buf: Buffer, lineStart: number, end: number, limits: He
 }
 
 /**
- * Parse a complete head. `s` holds the request-line and every header line, each ending in CRLF,
- * without the final empty line.
+ * Parse a complete head: `buf[base..end)` holds the request-line and every header line, each
+ * ending in CRLF, without the final empty line. The bytes are checked as bytes (typed-array reads
+ * are the cheapest way to look at every byte in JavaScript); the strings handed out are slices of
+ * one latin1 decoding of the whole head.
  */
-function parseCompleteHead(s: string, limits: HeadLimits): RequestHead {
+function parseCompleteHead(buf: Buffer, base: number, end: number, limits: HeadLimits): RequestHead {
   const head = new RequestHead();
-  const len = s.length;
+  const s = latin1(buf, base, end);
 
   // request-line = method SP request-target SP HTTP-version   (RFC 9112 §3)
   if (s.indexOf('\r\n') > limits.maxRequestLine) throw requestLineTooLong(limits);
-  let i = 0;
+  let i = base;
   let c = 0;
-  while (i < len && (c = s.charCodeAt(i)) < 0x100 && TCHAR[c] === 1) i++;
-  if (i === 0) throw new HttpError(400, 'ROCKET_ERR_BAD_METHOD', 'the request-line does not start with a method');
-  if (c !== SP) throw badRequestLine(s, i, 'ROCKET_ERR_BAD_METHOD', 'the method is not a token followed by one space');
-  head.method = s.slice(0, i);
+  while (TCHAR[(c = buf[i]!)] === 1) i++;
+  if (i === base) throw new HttpError(400, 'ROCKET_ERR_BAD_METHOD', 'the request-line does not start with a method');
+  if (c !== SP) throw badRequestLine(buf, i, 'ROCKET_ERR_BAD_METHOD', 'the method is not a token followed by one space');
+  head.method = s.slice(0, i - base);
   const targetStart = ++i;
-  while (i < len && (c = s.charCodeAt(i)) < 0x100 && TARGET[c] === 1) i++;
+  while (TARGET[(c = buf[i]!)] === 1) i++;
   if (i === targetStart || c !== SP) {
-    throw badRequestLine(s, i, 'ROCKET_ERR_BAD_TARGET', 'the request-target is empty or holds a character outside the URI grammar');
+    throw badRequestLine(buf, i, 'ROCKET_ERR_BAD_TARGET', 'the request-target is empty or holds a character outside the URI grammar');
   }
-  head.target = s.slice(targetStart, i);
+  head.target = s.slice(targetStart - base, i - base);
   i++;
   // HTTP-version = "HTTP/" DIGIT "." DIGIT   (RFC 9112 §2.3): exactly eight characters.
   const v = i;
-  if (len - v < 10 || s.charCodeAt(v + 8) !== CR) {
-    throw badRequestLine(s, Math.min(v + 8, len - 1), 'ROCKET_ERR_BAD_VERSION', 'the HTTP-version is malformed');
+  if (end - v < 10 || buf[v + 8] !== CR) {
+    throw badRequestLine(buf, Math.min(v + 8, end - 1), 'ROCKET_ERR_BAD_VERSION', 'the HTTP-version is malformed');
   }
-  if (s.charCodeAt(v + 9) !== LF) throw bareCR();
-  const major = s.charCodeAt(v + 5) - 0x30;
-  const minor = s.charCodeAt(v + 7) - 0x30;
+  if (buf[v + 9] !== LF) throw bareCR();
+  const major = buf[v + 5]! - 0x30;
+  const minor = buf[v + 7]! - 0x30;
   if (
-    s.charCodeAt(v) !== 0x48 || // H
-    s.charCodeAt(v + 1) !== 0x54 || // T
-    s.charCodeAt(v + 2) !== 0x54 || // T
-    s.charCodeAt(v + 3) !== 0x50 || // P
-    s.charCodeAt(v + 4) !== 0x2f || // /
-    s.charCodeAt(v + 6) !== 0x2e || // .
+    buf[v] !== 0x48 || // H
+    buf[v + 1] !== 0x54 || // T
+    buf[v + 2] !== 0x54 || // T
+    buf[v + 3] !== 0x50 || // P
+    buf[v + 4] !== 0x2f || // /
+    buf[v + 6] !== 0x2e || // .
     major < 0 ||
     major > 9 ||
     minor < 0 ||
@@ -211,8 +214,8 @@ function parseCompleteHead(s: string, limits: HeadLimits): RequestHead {
   head.version = minor === 0 ? 10 : 11;
   i = v + 10;
 
-  if (len - i > limits.maxHeaderSize) throw headerTooLarge(limits);
-  parseFieldLines(s, i, head.rawHeaders, limits.maxHeaders);
+  if (end - i > limits.maxHeaderSize) throw headerTooLarge(limits);
+  parseFieldLines(buf, i, end, s, base, head.rawHeaders, limits.maxHeaders);
   const raw = head.rawHeaders;
   for (let k = 0; k < raw.length; k += 2) noteFramingField(head, raw[k]!, raw[k + 1]!);
 
@@ -222,56 +225,59 @@ function parseCompleteHead(s: string, limits: HeadLimits): RequestHead {
 }
 
 /**
- * Parse field lines (RFC 9112 §5) from `s[i]` to the end of `s`, each ending in CRLF, into `raw`
- * as name, value pairs. Shared by the header section and the chunked trailer section.
+ * Parse field lines (RFC 9112 §5) from `buf[i..end)`, each ending in CRLF, into `raw` as name,
+ * value pairs. `s` is the latin1 text of `buf` from `base` on, for slicing. Shared by the header
+ * section and the chunked trailer section.
  *
  * field-line = field-name ":" OWS field-value OWS
  *
  * @throws {HttpError} 400 for any malformed line, 431 past `maxFields` lines.
  */
-export function parseFieldLines(s: string, i: number, raw: string[], maxFields: number): void {
-  const len = s.length;
-  let c = 0;
+export function parseFieldLines(buf: Buffer, i: number, end: number, s: string, base: number, raw: string[], maxFields: number): void {
   let count = 0;
-  while (i < len) {
-    c = s.charCodeAt(i);
+  let c = 0;
+  while (i < end) {
+    c = buf[i]!;
     if (c === SP || c === HTAB) {
       // RFC 9112 §5.2: obs-fold may be rejected with 400; we do, since joining lines is ambiguous.
       throw new HttpError(400, 'ROCKET_ERR_OBS_FOLD', 'obsolete line folding (obs-fold) is not allowed');
     }
+    // field-name = token. Every line ends in CR, which is no tchar, so the loops need no bound.
     const nameStart = i;
-    while (i < len && (c = s.charCodeAt(i)) < 0x100 && TCHAR[c] === 1) i++;
+    let hash = 0;
+    while (TCHAR[(c = buf[i]!)] === 1) {
+      hash = nameHash(hash, c);
+      i++;
+    }
     if (c !== 0x3a /* : */ || i === nameStart) {
       if (c === SP || c === HTAB) {
         // RFC 9112 §5.1: "A server MUST reject … any received request message that contains
         // whitespace between a header field name and colon with a response status code of 400".
         throw new HttpError(400, 'ROCKET_ERR_BAD_HEADER', 'whitespace between a header field name and the colon');
       }
-      if (c === CR) throw s.charCodeAt(i + 1) === LF ? noColon() : bareCR();
+      if (c === CR) throw buf[i + 1] === LF ? new HttpError(400, 'ROCKET_ERR_BAD_HEADER', 'header line without a colon') : bareCR();
       if (c === LF) throw bareLF();
       if (i === nameStart) throw new HttpError(400, 'ROCKET_ERR_BAD_HEADER', 'empty header field name');
       throw new HttpError(400, 'ROCKET_ERR_BAD_HEADER', 'invalid character in a header field name');
     }
-    const name = s.slice(nameStart, i);
+    const name = internName(s, nameStart - base, i - base, hash);
     i++;
-    while (i < len && ((c = s.charCodeAt(i)) === SP || c === HTAB)) i++;
+    while ((c = buf[i]!) === SP || c === HTAB) i++;
     const valueStart = i;
-    let valueEnd = i;
-    while (i < len && (c = s.charCodeAt(i)) < 0x100 && FIELD_VALUE[c] === 1) {
-      i++;
-      if (c !== SP && c !== HTAB) valueEnd = i;
-    }
-    if (c !== CR || i === len) {
+    // field-value: VCHAR, obs-text, SP and HTAB; never CR, LF, NUL or another control character.
+    while (FIELD_VALUE[(c = buf[i]!)] === 1) i++;
+    if (c !== CR) {
       if (c === LF) throw bareLF();
-      if (c === 0) throw new HttpError(400, 'ROCKET_ERR_BAD_HEADER', 'NUL byte in a header field value');
-      throw new HttpError(400, 'ROCKET_ERR_BAD_HEADER', 'control character in a header field value');
+      throw new HttpError(400, 'ROCKET_ERR_BAD_HEADER', c === 0 ? 'NUL byte in a header field value' : 'control character in a header field value');
     }
-    if (s.charCodeAt(i + 1) !== LF) throw bareCR();
-    i += 2;
+    if (buf[i + 1] !== LF) throw bareCR();
+    let valueEnd = i;
+    while (valueEnd > valueStart && ((c = buf[valueEnd - 1]!) === SP || c === HTAB)) valueEnd--;
     if (++count > maxFields) {
       throw new HttpError(431, 'ROCKET_ERR_TOO_MANY_HEADERS', `more than ${maxFields} header fields`);
     }
-    raw.push(name, valueStart === valueEnd ? '' : s.slice(valueStart, valueEnd));
+    raw.push(name, valueStart === valueEnd ? '' : s.slice(valueStart - base, valueEnd - base));
+    i += 2;
   }
 }
 
@@ -279,27 +285,40 @@ export function parseFieldLines(s: string, i: number, raw: string[], maxFields: 
 function noteFramingField(head: RequestHead, name: string, value: string): void {
   switch (name.length) {
     case 4:
-      if (name.toLowerCase() === 'host') {
+      if (equalsLower(name, 'host')) {
         head.hostCount++;
         head.host = value;
       }
       break;
     case 6:
-      if (name.toLowerCase() === 'expect') head.expect = head.expect === null ? value : `${head.expect}, ${value}`;
+      if (equalsLower(name, 'expect')) head.expect = head.expect === null ? value : `${head.expect}, ${value}`;
       break;
     case 7:
-      if (name.toLowerCase() === 'upgrade') head.upgrade = value;
+      if (equalsLower(name, 'upgrade')) head.upgrade = value;
       break;
     case 10:
-      if (name.toLowerCase() === 'connection') (head.connection ??= []).push(value);
+      if (equalsLower(name, 'connection')) (head.connection ??= []).push(value);
       break;
     case 14:
-      if (name.toLowerCase() === 'content-length') (head.contentLength ??= []).push(value);
+      if (equalsLower(name, 'content-length')) (head.contentLength ??= []).push(value);
       break;
     case 17:
-      if (name.toLowerCase() === 'transfer-encoding') (head.transferEncoding ??= []).push(value);
+      if (equalsLower(name, 'transfer-encoding')) (head.transferEncoding ??= []).push(value);
       break;
   }
+}
+
+/**
+ * `name.toLowerCase() === lower` for a token `name` and a `lower` of letters and dashes, without
+ * making a string. (`c | 0x20` folds ASCII letters; for a dash it only also matches CR, which a
+ * token cannot hold.)
+ */
+function equalsLower(name: string, lower: string): boolean {
+  if (name === lower) return true;
+  for (let i = 0; i < lower.length; i++) {
+    if ((name.charCodeAt(i) | 0x20) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /** RFC 9112 §3.2: which form the request-target takes, and whether the method allows it. */
@@ -403,22 +422,19 @@ for (const ch of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789
 }
 
 /**
- * The error for a request-line that breaks off at `s[i]`: bare CR or LF when that is what stopped
- * it, a line ending too early, stray whitespace, or else a bad part (method, target, version).
+ * The error for a request-line that breaks off at `buf[i]`: bare CR or LF when that is what
+ * stopped it, a line ending too early, stray whitespace, or else a bad part (method, target,
+ * version).
  */
-function badRequestLine(s: string, i: number, code: HttpErrorCode, why: string): HttpError {
-  const c = s.charCodeAt(i);
+function badRequestLine(buf: Buffer, i: number, code: HttpErrorCode, why: string): HttpError {
+  const c = buf[i];
   if (c === LF) return bareLF();
   if (c === CR) {
-    if (s.charCodeAt(i + 1) !== LF) return bareCR();
+    if (buf[i + 1] !== LF) return bareCR();
     return new HttpError(400, 'ROCKET_ERR_BAD_REQUEST_LINE', 'the request-line is incomplete');
   }
   if (c === SP || c === HTAB) return new HttpError(400, 'ROCKET_ERR_BAD_REQUEST_LINE', 'the request-line parts are not separated by single spaces');
   return new HttpError(400, code, why);
-}
-
-function noColon(): HttpError {
-  return new HttpError(400, 'ROCKET_ERR_BAD_HEADER', 'header line without a colon');
 }
 
 function bareLF(): HttpError {
