@@ -79,6 +79,8 @@ const BODY_HIGH_WATER = 64 * 1024;
 const LINGER_MS = 2000;
 /** Most milliseconds between the Keep-Alive hint and the actual close (Node's keepAliveTimeoutBuffer). */
 const IDLE_GRACE_MS = 1000;
+/** Text gathered in a batch beyond which it is written at once, so output backpressure sees it. */
+const BATCH_TEXT_LIMIT = 16 * 1024;
 /** `Retry-After` on a 503, in seconds. */
 const RETRY_AFTER = 5;
 
@@ -113,6 +115,9 @@ export class Connection implements TimerEntry, PoolMember {
   #writeMark = 0;
   /** `#buf` is our own allocation, with room after `#end` to append into. */
   #ownsBuffer = false;
+  /** While #process runs, text to send is collected here and written once, in one piece. */
+  #batching = false;
+  #batchText = '';
 
   timerPrev: TimerEntry | null = null;
   timerNext: TimerEntry | null = null;
@@ -253,10 +258,38 @@ export class Connection implements TimerEntry, PoolMember {
     this.#process(true);
   }
 
+  /**
+   * Send `data` (text as latin1) after everything sent before. While requests are processed in a
+   * batch, text is gathered into one string and written once when the batch ends: the responses
+   * to a run of pipelined requests leave in one write.
+   */
+  send(data: string | Buffer): void {
+    if (this.#batching) {
+      if (typeof data === 'string') {
+        this.#batchText += data;
+        if (this.#batchText.length >= BATCH_TEXT_LIMIT) this.#flushBatch();
+        return;
+      }
+      this.#flushBatch();
+    }
+    const socket = this.socket;
+    if (socket.destroyed) return;
+    if (typeof data === 'string') socket.write(data, 'latin1');
+    else socket.write(data);
+  }
+
+  #flushBatch(): void {
+    const text = this.#batchText;
+    if (text === '') return;
+    this.#batchText = '';
+    if (!this.socket.destroyed) this.socket.write(text, 'latin1');
+  }
+
   /** Parse and serve what the buffer holds, as far as the current state allows. */
   #process(activity: boolean): void {
     if (this.#processing) return;
     this.#processing = true;
+    this.#batching = true;
     const socket = this.socket;
     socket.cork();
     try {
@@ -309,6 +342,8 @@ export class Connection implements TimerEntry, PoolMember {
       }
     } finally {
       this.#processing = false;
+      this.#batching = false;
+      this.#flushBatch();
       socket.uncork();
     }
     if (this.#state < State.Closing) {
@@ -472,7 +507,7 @@ export class Connection implements TimerEntry, PoolMember {
         `${exchange.requestLine}: the application failed${committed ? ' after the response head was sent; the connection is aborted' : ''}: ${describeError(error)}`,
       );
       exchange.kill(error);
-      if (committed) this.socket.destroy();
+      if (committed) this.#abort();
       else this.#sendError(500, undefined, '', exchange.isHead);
     });
   }
@@ -510,7 +545,7 @@ export class Connection implements TimerEntry, PoolMember {
       exchange.kill(error);
       if (committed) {
         this.server.logger.debug(`connection ${this.info.id}: ${error.message} after the response head was sent`);
-        this.socket.destroy();
+        this.#abort();
         return;
       }
     }
@@ -519,11 +554,8 @@ export class Connection implements TimerEntry, PoolMember {
   }
 
   #sendError(status: number, detail: string | undefined, extraHeaders = '', isHead = false): void {
-    const socket = this.socket;
-    if (!socket.destroyed) {
-      const response = errorResponse(status, detail, httpDate(), this.server.options.serverSoftware || null, extraHeaders, isHead);
-      socket.write(response, 'utf8');
-    }
+    const response = errorResponse(status, detail, httpDate(), this.server.options.serverSoftware || null, extraHeaders, isHead);
+    this.send(Buffer.from(response, 'utf8'));
     this.#shutdown();
   }
 
@@ -541,6 +573,7 @@ export class Connection implements TimerEntry, PoolMember {
     if (this.#hasWorker) this.#releaseWorker();
     this.#buf = null;
     this.#start = this.#end = 0;
+    this.#flushBatch();
     this.socket.end();
     if (this.#paused) {
       this.#paused = false;
@@ -549,6 +582,15 @@ export class Connection implements TimerEntry, PoolMember {
     // What is still queued goes out first, for as long as the client keeps reading; the linger
     // starts once it is all sent ('finish').
     this.#armWrite();
+  }
+
+  /**
+   * Cut the connection off in the middle of a response: what was sent before it (earlier
+   * pipelined responses, part of this one) goes out, and the client sees the response end early.
+   */
+  #abort(): void {
+    this.#flushBatch();
+    this.socket.destroy();
   }
 
   /** Close now, whatever is in flight. */

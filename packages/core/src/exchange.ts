@@ -135,8 +135,7 @@ export class Exchange implements GatewayExchange, ResponseOwner, BodySource, Chu
   wantBody(): void {
     if (this.#expectContinue && !this.response.committed) {
       this.#expectContinue = false;
-      const socket = this.conn.socket;
-      if (!socket.destroyed) socket.write(CONTINUE, 'latin1');
+      this.conn.send(CONTINUE);
     }
     this.conn.bodyWanted();
   }
@@ -178,6 +177,10 @@ export class Exchange implements GatewayExchange, ResponseOwner, BodySource, Chu
 
   warn(message: string): void {
     this.conn.server.logger.warn(`${this.requestLine}: ${message}`);
+  }
+
+  send(data: string | Buffer): void {
+    this.conn.send(data);
   }
 
   writeBlocked(): void {

@@ -55,6 +55,8 @@ export interface ResponseOwner {
   responseEnded(keepAlive: boolean): void;
   /** Something the application did is logged as a warning (length mismatch, body on a 204). */
   warn(message: string): void;
+  /** Write to the connection, in order with everything else it sends (text is latin1). */
+  send(data: string | Buffer): void;
   /** The response waits for the client to read (the socket buffer is full). */
   writeBlocked(): void;
   /** It no longer waits. */
@@ -476,15 +478,8 @@ export class Response {
   }
 
   #out(data: string | Buffer): void {
-    const socket = this.#owner.socket;
-    if (socket.destroyed) return;
-    if (typeof data === 'string') {
-      this.bytesWritten += data.length;
-      socket.write(data, 'latin1');
-    } else {
-      this.bytesWritten += data.length;
-      socket.write(data);
-    }
+    this.bytesWritten += data.length;
+    this.#owner.send(data);
   }
 
   /** The head, then `body` in the chosen framing, in one corked write. */

@@ -65,31 +65,29 @@ const COMMON = [
 const TABLE_SIZE = 1024;
 const TABLE: (string | undefined)[] = new Array(TABLE_SIZE);
 
-/** The hash the parser computes while it checks a name's characters: exact, case-sensitive. */
-export function nameHash(hash: number, c: number): number {
-  return (Math.imul(hash, 31) + c) | 0;
-}
-
-function hashOf(name: string): number {
-  let h = 0;
-  for (let i = 0; i < name.length; i++) h = nameHash(h, name.charCodeAt(i));
-  return h;
+/**
+ * Where a name goes in the table: from its length and its first and last characters, which the
+ * parser has at hand without another pass over the name. Names that share a slot are told apart by
+ * comparing the name itself.
+ */
+export function nameSlot(length: number, first: number, last: number): number {
+  return (Math.imul(length, 97) + Math.imul(first, 31) + last) & (TABLE_SIZE - 1);
 }
 
 for (const name of COMMON) {
   for (const spelling of new Set([name, name.toLowerCase()])) {
-    const slot = hashOf(spelling) & (TABLE_SIZE - 1);
+    const slot = nameSlot(spelling.length, spelling.charCodeAt(0), spelling.charCodeAt(spelling.length - 1));
     // On a collision the first name keeps the slot; the other is simply not interned.
     TABLE[slot] ??= spelling;
   }
 }
 
 /**
- * The interned name for `s[start..end)` (whose hash is `hash`), or a fresh slice when it is not a
+ * The interned name for `s[start..end)` (in table slot `slot`), or a fresh slice when it is not a
  * well-known name in a well-known spelling.
  */
-export function internName(s: string, start: number, end: number, hash: number): string {
-  const candidate = TABLE[hash & (TABLE_SIZE - 1)];
+export function internName(s: string, start: number, end: number, slot: number): string {
+  const candidate = TABLE[slot];
   if (candidate !== undefined && candidate.length === end - start && s.startsWith(candidate, start)) return candidate;
   return s.slice(start, end);
 }

@@ -12,7 +12,7 @@
 
 import { HttpError, type HttpErrorCode } from '../errors.js';
 import { CR, FIELD_VALUE, HTAB, LF, SP, TARGET, TCHAR } from './chars.js';
-import { internName, nameHash } from './header-names.js';
+import { internName, nameSlot } from './header-names.js';
 
 /** Size limits the head parser enforces. */
 export interface HeadLimits {
@@ -244,11 +244,7 @@ export function parseFieldLines(buf: Buffer, i: number, end: number, s: string, 
     }
     // field-name = token. Every line ends in CR, which is no tchar, so the loops need no bound.
     const nameStart = i;
-    let hash = 0;
-    while (TCHAR[(c = buf[i]!)] === 1) {
-      hash = nameHash(hash, c);
-      i++;
-    }
+    while (TCHAR[(c = buf[i]!)] === 1) i++;
     if (c !== 0x3a /* : */ || i === nameStart) {
       if (c === SP || c === HTAB) {
         // RFC 9112 §5.1: "A server MUST reject … any received request message that contains
@@ -260,7 +256,7 @@ export function parseFieldLines(buf: Buffer, i: number, end: number, s: string, 
       if (i === nameStart) throw new HttpError(400, 'ROCKET_ERR_BAD_HEADER', 'empty header field name');
       throw new HttpError(400, 'ROCKET_ERR_BAD_HEADER', 'invalid character in a header field name');
     }
-    const name = internName(s, nameStart - base, i - base, hash);
+    const name = internName(s, nameStart - base, i - base, nameSlot(i - nameStart, buf[nameStart]!, buf[i - 1]!));
     i++;
     while ((c = buf[i]!) === SP || c === HTAB) i++;
     const valueStart = i;
