@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { checkRoutes } from './lib/http-check.mjs';
 import { measureMemory } from './lib/memory.mjs';
 import { HAS_TASKSET, sleep, startServer } from './lib/proc.mjs';
-import { machine, markdownTable, median, notes, tableRows, writeResults, fmtBytes, fmtMs, fmtRate } from './lib/report.mjs';
+import { machine, markdownTable, median, notes, tableRows, targetRows, writeResults, fmtBytes, fmtMs, fmtRate } from './lib/report.mjs';
 import { CEILING, SCENARIOS, settings } from './lib/scenarios.mjs';
 import { BASELINE, RAW_NET, SERVERS } from './lib/servers.mjs';
 import { ensureWrk, runWrk, wrkVersion } from './lib/wrk.mjs';
@@ -189,5 +189,7 @@ for (const scenario of scenarios) {
 const table = markdownTable(tableRows(results.cells, BASELINE));
 console.log(`\n${table}\n`);
 for (const line of notes(results)) console.log(line);
+const targets = targetRows(results);
+if (targets.length > 0) console.log(`\nTargets:\n${markdownTable(targets)}`);
 await writeResults(results, table);
 console.log(`\nWrote bench/results/latest.json and bench/RESULTS.md (${Math.round((Date.now() - started) / 1000)} s).`);

@@ -91,6 +91,40 @@ export function notes(results) {
   return lines;
 }
 
+/**
+ * The project's performance targets, as ratios to the baseline measured in the same run: at least
+ * this much throughput (at most, for memory), and for scenarios 1–2 a p99 no worse.
+ */
+export const TARGETS = [
+  { scenario: 1, server: 'rocket', ratio: 1.8, p99: true },
+  { scenario: 2, server: 'rocket', ratio: 1.6, p99: true },
+  { scenario: 3, server: 'rocket', ratio: 3 },
+  { scenario: 4, server: 'rocket', ratio: 1.3 },
+  { scenario: 5, server: 'rocket', ratio: 1.3 },
+  { scenario: 6, server: 'rocket', ratio: 1.3 },
+  { scenario: 7, server: 'rocket', ratio: 1, atMost: true },
+];
+
+/** One row per target: what it asks, what this run measured, and whether it is met. */
+export function targetRows(results) {
+  const rows = [];
+  for (const t of TARGETS) {
+    const cell = results.cells.find((c) => c.scenario === t.scenario && c.server === t.server);
+    const base = results.cells.find((c) => c.scenario === t.scenario && c.server === results.baseline);
+    if (cell === undefined || cell.error || cell.ratio == null) continue;
+    const ratioMet = t.atMost ? cell.ratio <= t.ratio : cell.ratio >= t.ratio;
+    const p99Met = !t.p99 || (base !== undefined && cell.p99 <= base.p99);
+    rows.push({
+      '#': String(t.scenario),
+      server: t.server,
+      target: `${t.atMost ? '≤' : '≥'} ${t.ratio}×${t.p99 ? `, p99 ≤ ${results.baseline}'s` : ''}`,
+      measured: `${fmtRatio(cell.ratio)}${t.p99 ? `, p99 ${fmtMs(cell.p99)} vs ${base ? fmtMs(base.p99) : '—'}` : ''}`,
+      met: ratioMet && p99Met ? 'yes' : 'no',
+    });
+  }
+  return rows;
+}
+
 /** Write bench/results/latest.json and rewrite bench/RESULTS.md. */
 export async function writeResults(results, table) {
   await mkdir(`${BENCH}results`, { recursive: true });
@@ -109,6 +143,12 @@ export async function writeResults(results, table) {
     table,
     '',
     ...notes(results).map((n) => `- ${n}`),
+    '',
+    '## Targets',
+    '',
+    markdownTable(targetRows(results)),
+    '',
+    'Where a target is not met, [PROFILE.md](PROFILE.md) shows where the time goes.',
     '',
   ].join('\n');
   await writeFile(`${BENCH}RESULTS.md`, md);
