@@ -58,6 +58,8 @@ export interface ServerContext {
   /** True while the server stops: no response keeps its connection open. */
   readonly stopping: boolean;
   connectionClosed(conn: Connection): void;
+  /** The connection was handed over (an Upgrade); its socket is no longer served as HTTP. */
+  connectionDetached(conn: Connection, socket: Socket): void;
   requestCompleted(): void;
 }
 
@@ -99,6 +101,8 @@ export class Connection implements TimerEntry, PoolMember {
   readonly #scan = new HeadScan();
   /** When the first byte of the head being read arrived (ms), or 0. */
   #headStarted = 0;
+  /** When the first byte of the request being served arrived (ms), for `requestTimeout`. */
+  #requestStarted = 0;
   /** The head waiting for a worker, in `Queued`. */
   #queuedHead: RequestHead | null = null;
   #exchange: Exchange | null = null;
@@ -206,11 +210,19 @@ export class Connection implements TimerEntry, PoolMember {
       case State.Queued:
         // The request is complete: it is still served, and the connection closes after it.
         return;
-      case State.Exchange:
-        if (!this.#exchange!.bodyDone) {
+      case State.Exchange: {
+        const exchange = this.#exchange!;
+        if (!exchange.bodyDone) {
           this.#reject(new HttpError(400, 'ROCKET_ERR_INCOMPLETE_BODY', 'the client closed before sending the whole body'));
+          return;
+        }
+        // The request is whole, so the response is still sent; the app hears that the client
+        // closed its side (for a long poll, that is the client leaving).
+        if (!exchange.response.ended) {
+          exchange.response.notifyClose(Object.assign(new Error('the client closed its side of the connection'), { code: 'ECONNRESET' }));
         }
         return;
+      }
       case State.Closing:
         this.socket.destroy();
         return;
@@ -309,6 +321,7 @@ export class Connection implements TimerEntry, PoolMember {
           if (head === null) break;
           this.#consume(head.size);
           this.#scan.reset();
+          this.#requestStarted = this.#headStarted;
           this.#headStarted = this.#start === this.#end ? 0 : Date.now();
           if (!this.#hasWorker) {
             if (!this.server.pool.acquire(this)) {
@@ -512,6 +525,47 @@ export class Connection implements TimerEntry, PoolMember {
     });
   }
 
+  /** The app aborted its response (rocket.response's abort): cut the connection, whatever was sent. */
+  responseAborted(exchange: Exchange, reason: unknown): void {
+    if (exchange !== this.#exchange || this.#state !== State.Exchange) return;
+    this.server.requestCompleted();
+    this.server.logger.debug(`${exchange.requestLine}: the application aborted the response: ${describeError(reason)}`);
+    exchange.kill(reason ?? new Error('the response was aborted'));
+    this.#abort();
+  }
+
+  /**
+   * Hand the socket over (an Upgrade): stop serving HTTP on it, and give back the socket and the
+   * bytes received after the request head.
+   */
+  detach(exchange: Exchange): { socket: Socket; head: Buffer } {
+    if (exchange !== this.#exchange || this.#state !== State.Exchange) {
+      throw new Error('only the exchange in progress can take over its connection');
+    }
+    this.#flushBatch();
+    const socket = this.socket;
+    const head = this.#start === this.#end ? Buffer.alloc(0) : Buffer.from(this.#buf!.subarray(this.#start, this.#end));
+    this.#state = State.Closed;
+    this.#exchange = null;
+    this.#buf = null;
+    this.#start = this.#end = 0;
+    this.server.monitor.cancel(this);
+    if (this.#hasWorker) this.#releaseWorker();
+    socket.off('data', Connection.#onData);
+    socket.off('end', Connection.#onEnd);
+    socket.off('close', Connection.#onClose);
+    socket.off('error', Connection.#onError);
+    socket.off('drain', Connection.#onDrain);
+    socket.off('finish', Connection.#onFinish);
+    delete (socket as OwnedSocket)[kConnection];
+    // Back to the initial flow state: the next 'data' listener starts the flow, and nothing
+    // arriving meanwhile is lost.
+    (socket as unknown as { readableFlowing: boolean | null }).readableFlowing = null;
+    this.server.requestCompleted();
+    this.server.connectionDetached(this, socket);
+    return { socket, head };
+  }
+
   // ---- stop, restart, overload ----
 
   /**
@@ -676,6 +730,9 @@ export class Connection implements TimerEntry, PoolMember {
           if (this.#headStarted !== 0 && options.headerTimeout > 0) {
             deadline = Math.min(deadline, this.#headStarted + options.headerTimeout * 1000);
           }
+          if (this.#headStarted !== 0 && options.requestTimeout > 0) {
+            deadline = Math.min(deadline, this.#headStarted + options.requestTimeout * 1000);
+          }
         } else {
           // Keep-alive: a little longer than the hint, so well-behaved clients retire first.
           kind = TimerKind.Idle;
@@ -699,6 +756,9 @@ export class Connection implements TimerEntry, PoolMember {
         }
         kind = TimerKind.Body;
         deadline = options.socketTimeout > 0 ? now + options.socketTimeout * 1000 : Infinity;
+        if (options.requestTimeout > 0 && this.#requestStarted !== 0) {
+          deadline = Math.min(deadline, this.#requestStarted + options.requestTimeout * 1000);
+        }
         // Draining what the app left unread has one deadline in all, however the bytes trickle.
         if (exchange.discarding && this.timerKind === TimerKind.Body && this.timerSlot !== -1) return;
         break;

@@ -11,7 +11,10 @@ import type { BodyFraming } from './http/framing.js';
 import type { RequestHead } from './http/request-head.js';
 import { runGateway, type GatewayExchange } from './gateway.js';
 import { Response, type ResponseOwner } from './response.js';
+import type { Socket } from 'node:net';
 import type { Connection } from './connection.js';
+import { RocketError } from './errors.js';
+import { CONNECTION_UPGRADE, connectionOptions } from './http/framing.js';
 
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 
@@ -35,6 +38,8 @@ export class Exchange implements GatewayExchange, ResponseOwner, BodySource, Chu
   #finished = false;
   #keepAlive = false;
   #responseDone = false;
+  /** The app writes through `rocket.response` and returned it instead of a body. */
+  #pushMode = false;
   /** When the head was parsed (performance.now()), for the access log. */
   readonly startTime: number;
 
@@ -59,6 +64,22 @@ export class Exchange implements GatewayExchange, ResponseOwner, BodySource, Chu
     }
     this.response = new Response(this);
     this.environ = buildEnviron(head, conn.info, conn.server.serverInfo, this.input ?? EMPTY_INPUT);
+    this.environ['rocket.response'] = this.response;
+    // An upgrade can only be handed over when nothing of a body stands between the head and the
+    // new protocol's bytes.
+    if (head.upgrade !== null && framing.kind === 'none' && (connectionOptions(head.connection) & CONNECTION_UPGRADE) !== 0) {
+      this.environ['rocket.upgrade'] = () => this.#upgrade();
+    }
+  }
+
+  /** Hand the connection over to the application (`rocket.upgrade`): the socket, and the bytes after the head. */
+  #upgrade(): { socket: Socket; head: Buffer } {
+    if (this.#finished || this.response.started) {
+      throw new RocketError('ROCKET_ERR_STATE', 'the connection can only be taken over before a response was started');
+    }
+    this.#finished = true;
+    this.response.cancel(null);
+    return this.conn.detach(this);
   }
 
   run(): void {
@@ -173,6 +194,7 @@ export class Exchange implements GatewayExchange, ResponseOwner, BodySource, Chu
   responseEnded(keepAlive: boolean): void {
     this.#keepAlive = keepAlive;
     this.#responseDone = true;
+    if (this.#pushMode) this.appFinished();
   }
 
   warn(message: string): void {
@@ -191,7 +213,25 @@ export class Exchange implements GatewayExchange, ResponseOwner, BodySource, Chu
     this.conn.writeResumed();
   }
 
+  responseAborted(reason: unknown): void {
+    this.conn.responseAborted(this, reason);
+  }
+
+  continueSent(): void {
+    this.#expectContinue = false;
+  }
+
   // ---- GatewayExchange ----
+
+  /**
+   * The app returned `rocket.response`: it writes the response by calls, and the exchange is done
+   * when the response ends (or is aborted), whenever that is.
+   */
+  awaitResponse(): void {
+    if (this.#finished) return;
+    if (this.#responseDone) this.appFinished();
+    else this.#pushMode = true;
+  }
 
   appFinished(): void {
     if (this.#finished) return;
@@ -226,7 +266,7 @@ export class Exchange implements GatewayExchange, ResponseOwner, BodySource, Chu
     this.#finished = true;
     this.#discarding = true;
     this.input?.fail(reason);
-    this.response.abort();
+    this.response.cancel(reason);
   }
 
   /** `GET /path HTTP/1.1`, for log lines. */

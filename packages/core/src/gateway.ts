@@ -40,6 +40,8 @@ export interface GatewayExchange {
   appFailed(error: unknown): void;
   /** An error while closing the body: logged, nothing else. */
   closeFailed(error: unknown): void;
+  /** The app returned `rocket.response`: the exchange ends with the response, written by calls. */
+  awaitResponse(): void;
 }
 
 /** Run `app` for `exchange`. Never throws: every outcome reaches the exchange. */
@@ -62,6 +64,10 @@ export function runGateway(app: GatewayApp, exchange: GatewayExchange): void {
 }
 
 function sendBody(body: unknown, exchange: GatewayExchange): void {
+  if (body === exchange.response) {
+    exchange.awaitResponse();
+    return;
+  }
   if (Array.isArray(body)) {
     try {
       exchange.response.sendAll(body as BodyChunk[]);

@@ -34,6 +34,8 @@ export interface RocketOptions {
   headerTimeout?: number;
   /** Seconds without a byte from the client while a head or an awaited body is read, or a response waits for the client to read. Default 10. */
   socketTimeout?: number;
+  /** Seconds from the first byte of a request to the end of its body; 0 = no limit. Default 0. */
+  requestTimeout?: number;
   /** Requests served on one connection; the last response carries `Connection: close`. 0 = no limit. Default 0. */
   maxRequestsPerConnection?: number;
   /** Seconds `stop()` waits for in-flight requests before it closes what is left. Default 30. */
@@ -94,6 +96,7 @@ export const OPTIONS: { readonly [K in keyof RocketOptions]-?: OptionSpec<K> } =
   timeout: { default: () => 600, check: seconds, doc: 'seconds a keep-alive connection may stay idle between requests; 0 = forever', arg: 'S' },
   headerTimeout: { default: () => 30, check: seconds, doc: 'seconds from the first byte of a request head to its end (408); 0 = no limit', arg: 'S' },
   socketTimeout: { default: () => 10, check: seconds, doc: 'seconds without a byte while a head or awaited body is read, or a response waits (408); 0 = forever', arg: 'S' },
+  requestTimeout: { default: () => 0, check: seconds, doc: 'seconds from the first byte of a request to the end of its body (408); 0 = no limit', arg: 'S' },
   maxRequestsPerConnection: { default: () => 0, check: count(0), doc: 'requests per connection, the last one answered with Connection: close; 0 = no limit', arg: 'N' },
   shutdownTimeout: { default: () => 30, check: seconds, doc: 'seconds stop() waits for in-flight requests before closing the rest', arg: 'S' },
   handleSignals: { default: () => true, check: flag, doc: 'SIGTERM/SIGINT stop gracefully (a second SIGINT forces), SIGHUP/SIGUSR1 restart' },

@@ -57,6 +57,10 @@ export interface ResponseOwner {
   warn(message: string): void;
   /** Write to the connection, in order with everything else it sends (text is latin1). */
   send(data: string | Buffer): void;
+  /** The application gave up on the response (rocket.response's abort): cut the connection. */
+  responseAborted(reason: unknown): void;
+  /** A `100 Continue` went out through {@link Response.informational}. */
+  continueSent(): void;
   /** The response waits for the client to read (the socket buffer is full). */
   writeBlocked(): void;
   /** It no longer waits. */
@@ -127,6 +131,7 @@ export class Response {
   #expected = 0;
   #sent = 0;
   #keepAlive = false;
+  #closeListeners: ((reason: unknown) => void)[] | null = null;
   /** Bytes of head and body handed to the socket, for logs. */
   bytesWritten = 0;
   /** The `start_response` callable given to the application. */
@@ -175,7 +180,7 @@ export class Response {
     if (parsed.code < 200) {
       throw new RocketError('ROCKET_ERR_START_RESPONSE', `status ${parsed.code} cannot be a final response`);
     }
-    this.#serialiseHeaders(parsed.code, headers);
+    this.#serialiseHeaders(parsed.code, headers, false);
     this.#status = parsed;
     this.#state = State.Started;
     return this.#writeCallable();
@@ -190,7 +195,7 @@ export class Response {
    * noted and either kept, dropped (Content-Length on a 204, Transfer-Encoding where it cannot
    * apply) or replaced by ours (Connection, Keep-Alive).
    */
-  #serialiseHeaders(code: number, headers: ResponseHeaders): void {
+  #serialiseHeaders(code: number, headers: ResponseHeaders | readonly string[], flat: boolean): void {
     if (!Array.isArray(headers)) {
       throw new RocketError('ROCKET_ERR_START_RESPONSE', 'response headers must be a list of [name, value] pairs');
     }
@@ -203,13 +208,21 @@ export class Response {
     let appClose = false;
     let hasDate = false;
     let hasServer = false;
-    for (let i = 0; i < headers.length; i++) {
-      const pair = headers[i];
-      if (!Array.isArray(pair) || pair.length !== 2) {
-        throw new RocketError('ROCKET_ERR_START_RESPONSE', `response header #${i} is not a [name, value] pair`);
+    const count = flat ? headers.length >> 1 : headers.length;
+    for (let i = 0; i < count; i++) {
+      let name: unknown;
+      let value: unknown;
+      if (flat) {
+        name = headers[2 * i];
+        value = headers[2 * i + 1];
+      } else {
+        const pair = headers[i];
+        if (!Array.isArray(pair) || pair.length !== 2) {
+          throw new RocketError('ROCKET_ERR_START_RESPONSE', `response header #${i} is not a [name, value] pair`);
+        }
+        name = pair[0];
+        value = pair[1];
       }
-      const name = pair[0];
-      let value = pair[1];
       if (typeof name !== 'string' || !isToken(name)) {
         throw new RocketError('ROCKET_ERR_START_RESPONSE', `invalid response header name ${JSON.stringify(name)}`);
       }
@@ -255,7 +268,7 @@ export class Response {
           }
           break;
       }
-      lines += `${name}: ${value}\r\n`;
+      lines += `${name as string}: ${value}\r\n`;
     }
     if (appLength !== -1 && (appChunked || appOther)) {
       throw new RocketError('ROCKET_ERR_START_RESPONSE', 'both Content-Length and Transfer-Encoding in the response headers');
@@ -392,12 +405,17 @@ export class Response {
     this.#owner.socket.uncork();
   }
 
-  /** End the body: commit an empty one if nothing was sent, write the last chunk, check the length. */
-  end(): void {
+  /**
+   * End the body: commit an empty one if nothing was sent, write the last chunk, check the length.
+   * `trailers` (a flat `[name, value, …]` list) follow a chunked body; with any other framing
+   * there is nowhere to put them and they are dropped.
+   */
+  end(trailers?: readonly string[]): void {
     if (this.#state === State.Aborted || this.#state === State.Ended) return;
     this.#requireStarted();
-    if (this.#state === State.Started) this.#out(this.#commit(0));
-    this.#finish();
+    const trailerLines = trailers === undefined || trailers.length === 0 ? '' : fieldLines(trailers, 'trailer');
+    if (this.#state === State.Started) this.#out(this.#commit(trailerLines === '' ? 0 : -1));
+    this.#finish(trailerLines);
   }
 
   /** Resolves when the socket can take more (or is gone). */
@@ -418,9 +436,101 @@ export class Response {
     });
   }
 
-  /** Give up on this response: nothing more is written. The caller destroys the connection. */
-  abort(): void {
+  /**
+   * The exchange ends underneath the response (client gone, timeout, server error): nothing more
+   * is written, and whoever asked with {@link onClose} is told.
+   */
+  cancel(reason: unknown): void {
+    if (this.#state === State.Aborted) return;
+    const wasEnded = this.#state === State.Ended;
     this.#state = State.Aborted;
+    if (!wasEnded) this.notifyClose(reason);
+    this.#closeListeners = null;
+  }
+
+  /**
+   * Tell the {@link onClose} listeners, once, that the client is gone — also when it only shut
+   * down its sending side, which is how a closed tab usually first shows. The response may still
+   * be written; a client that is really gone will not read it.
+   */
+  notifyClose(reason: unknown): void {
+    const listeners = this.#closeListeners;
+    this.#closeListeners = null;
+    if (listeners === null) return;
+    for (const listener of listeners) {
+      try {
+        listener(reason);
+      } catch (error) {
+        this.#owner.warn(`an onClose listener threw: ${String(error)}`);
+      }
+    }
+  }
+
+  // ---- rocket.response: writing a response by calls instead of a returned body ----
+
+  /**
+   * Start the response from a numeric status, a reason phrase ('' for the registered one) and
+   * header fields as a flat `[name, value, name, value, …]` list — the shape a bridge from another
+   * server API already has. Validated like `start_response`.
+   */
+  startWith(code: number, reason: string, headers: readonly string[]): void {
+    if (this.#state === State.Aborted) return;
+    if (this.#state !== State.New) throw new RocketError('ROCKET_ERR_START_RESPONSE', 'the response was already started');
+    if (!Number.isInteger(code) || code < 200 || code > 599) {
+      throw new RocketError('ROCKET_ERR_START_RESPONSE', `status ${code} cannot be a final response`);
+    }
+    if (typeof reason !== 'string' || !isFieldValue(reason)) {
+      throw new RocketError('ROCKET_ERR_START_RESPONSE', `invalid reason phrase ${JSON.stringify(reason)}`);
+    }
+    this.#serialiseHeaders(code, headers, true);
+    this.#status = reason === '' ? parseStatus(String(code))! : { code, line: `HTTP/1.1 ${code} ${reason}\r\n` };
+    this.#state = State.Started;
+  }
+
+  /**
+   * Send an interim response (100 Continue, 102 Processing, 103 Early Hints) before the final one.
+   * HTTP/1.0 clients do not get it (RFC 9110 §15.2); once the final head went out, it is too late
+   * and nothing is sent.
+   */
+  informational(code: number, reason: string, headers: readonly string[] = []): void {
+    if (this.#state >= State.Committed || this.#owner.version !== 11) return;
+    if (!Number.isInteger(code) || code < 100 || code > 199 || code === 101) {
+      throw new RocketError('ROCKET_ERR_RESPONSE', `${code} is not an interim status (101 is for upgrades)`);
+    }
+    if (typeof reason !== 'string' || !isFieldValue(reason)) {
+      throw new RocketError('ROCKET_ERR_RESPONSE', `invalid reason phrase ${JSON.stringify(reason)}`);
+    }
+    const status = reason === '' ? parseStatus(String(code))!.line : `HTTP/1.1 ${code} ${reason}\r\n`;
+    this.#out(status + fieldLines(headers, 'interim response header') + '\r\n');
+    if (code === 100) this.#owner.continueSent();
+  }
+
+  /** Send the head now, before any body, as a stream that is yet to come (`flushHeaders`, SSE). */
+  flush(): void {
+    if (this.#state === State.Aborted) return;
+    this.#requireStarted();
+    if (this.#state === State.Started) this.#out(this.#commit(-1));
+  }
+
+  /**
+   * Give up on the response: the connection is cut, so the client sees it end early rather than
+   * a clean end (an error after the head was sent).
+   */
+  abort(reason?: unknown): void {
+    if (this.#state === State.Aborted || this.#state === State.Ended) return;
+    this.#owner.responseAborted(reason);
+  }
+
+  /**
+   * Be told once if the connection goes away before the response is complete (the client closed
+   * it, a deadline passed, the server stopped).
+   */
+  onClose(listener: (reason: unknown) => void): void {
+    if (this.#state === State.Aborted) {
+      listener(new Error('the connection is closed'));
+      return;
+    }
+    (this.#closeListeners ??= []).push(listener);
   }
 
   #requireStarted(): void {
@@ -465,8 +575,8 @@ export class Response {
     }
   }
 
-  #finish(): void {
-    if (this.#framing === Framing.Chunked) this.#out(LAST_CHUNK);
+  #finish(trailerLines = ''): void {
+    if (this.#framing === Framing.Chunked) this.#out(trailerLines === '' ? LAST_CHUNK : `0\r\n${trailerLines}\r\n`);
     else if (this.#framing === Framing.Length && this.#sent !== this.#expected) {
       if (this.#sent < this.#expected) {
         this.#owner.warn(`response body shorter than its Content-Length (${this.#sent} of ${this.#expected} bytes); the connection will close`);
@@ -490,6 +600,21 @@ export class Response {
     if (body.length > 0) this.#writeBody(body);
     socket.uncork();
   }
+}
+
+/** `name: value\r\n` lines from a flat list, each checked so nothing can split the message. */
+function fieldLines(fields: readonly string[], what: string): string {
+  let lines = '';
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = fields[i]!;
+    const value = fields[i + 1]!;
+    if (typeof name !== 'string' || !isToken(name)) throw new RocketError('ROCKET_ERR_RESPONSE', `invalid ${what} name ${JSON.stringify(name)}`);
+    if (typeof value !== 'string' || !isFieldValue(value)) {
+      throw new RocketError('ROCKET_ERR_RESPONSE', `invalid value for ${what} ${name}: ${JSON.stringify(value)}`);
+    }
+    lines += `${name}: ${value}\r\n`;
+  }
+  return lines;
 }
 
 /** A body chunk as bytes: strings are UTF-8; any Uint8Array is viewed as a Buffer without a copy. */

@@ -93,6 +93,8 @@ export class Rocket {
   #state = State.Stopped;
   readonly #listeners: Listener[];
   readonly #connections = new Set<Connection>();
+  /** Sockets handed over by an Upgrade: not HTTP any more, but closed when the server stops. */
+  readonly #upgraded = new Set<Socket>();
   readonly #context: ServerContext;
   readonly #monitor: Monitor;
   readonly #pool: WorkerPool;
@@ -160,11 +162,19 @@ export class Rocket {
       serverInfo,
       headLimits,
       chunkedLimits,
-      keepAliveHint: Math.floor(resolved.timeout),
+      // Read when used: a bridge may change the timeout of a running server.
+      get keepAliveHint() {
+        return Math.floor(resolved.timeout);
+      },
       get stopping() {
         return server.#state === State.Stopping;
       },
       connectionClosed: (conn) => this.#connectionClosed(conn),
+      connectionDetached: (conn, socket) => {
+        this.#connectionClosed(conn);
+        this.#upgraded.add(socket);
+        socket.once('close', () => this.#upgraded.delete(socket));
+      },
       requestCompleted: () => {
         this.#requests++;
       },
@@ -299,6 +309,7 @@ export class Rocket {
     for (const listener of this.#listeners) listener.close();
     await this.#drain(new Set(this.#connections), timeout);
     for (const listener of this.#listeners) listener.destroyHandshakes();
+    for (const socket of this.#upgraded) socket.destroy();
     this.#monitor.close();
     this.#pool.stop();
     this.#removeSignalHandlers?.();
@@ -373,7 +384,7 @@ export class Rocket {
 
 /** Deadlines are checked often enough that the shortest timeout is off by a tenth at most. */
 function monitorResolution(options: ResolvedOptions): number {
-  const timeouts = [options.timeout, options.socketTimeout, options.headerTimeout, options.queueTimeout];
+  const timeouts = [options.timeout, options.socketTimeout, options.headerTimeout, options.queueTimeout, options.requestTimeout];
   const shortest = Math.min(...timeouts.filter((s) => s > 0).map((s) => s * 1000), 10_000);
   return Math.max(10, Math.min(1000, Math.floor(shortest / 10)));
 }
