@@ -4,6 +4,7 @@
  *   [host, port]                              plain HTTP
  *   [host, port, keyFile, certFile]           HTTPS (key before cert, as in Rocket)
  *   [host, port, keyFile, certFile, caFile]   HTTPS, client certificates requested and verified
+ *   '/path/to/socket'                         a UNIX domain socket
  *
  * `host` is an IPv4 address, an IPv6 address (any host containing `:`), a host name, or `''` for
  * every interface.
@@ -14,13 +15,17 @@ import { RocketError } from './errors.js';
 export type PlainInterface = readonly [host: string, port: number];
 export type TlsInterface = readonly [host: string, port: number, keyFile: string, certFile: string];
 export type MutualTlsInterface = readonly [host: string, port: number, keyFile: string, certFile: string, caFile: string | null];
-export type Interface = PlainInterface | TlsInterface | MutualTlsInterface;
+/** A UNIX domain socket, given by its path. */
+export type UnixInterface = string;
+export type Interface = PlainInterface | TlsInterface | MutualTlsInterface | UnixInterface;
 
 /** One interface, checked. */
 export interface BindSpec {
   /** '' = every interface. */
   readonly host: string;
   readonly port: number;
+  /** The path of a UNIX domain socket, or null for TCP. */
+  readonly path: string | null;
   readonly ipv6: boolean;
   readonly keyFile: string | null;
   readonly certFile: string | null;
@@ -36,15 +41,22 @@ export interface BindSpec {
  * parseInterfaces([['127.0.0.1', 8000], ['::1', 8443, 'key.pem', 'cert.pem']]);
  */
 export function parseInterfaces(interfaces: unknown): BindSpec[] {
+  if (typeof interfaces === 'string') return [parseInterface(interfaces)];
   if (!Array.isArray(interfaces) || interfaces.length === 0) {
-    throw invalid(interfaces, 'interfaces must be [host, port, …] or a non-empty list of them');
+    throw invalid(interfaces, 'interfaces must be [host, port, …], a socket path, or a non-empty list of them');
   }
-  const list: unknown[] = Array.isArray(interfaces[0]) ? interfaces : [interfaces];
-  return list.map(parseInterface);
+  // One tuple is a host followed by a port; anything else is a list (of tuples and socket paths).
+  const [first, second] = interfaces as unknown[];
+  const isTuple = !Array.isArray(first) && (typeof second === 'number' || (typeof second === 'string' && /^\d+$/.test(second)));
+  return (isTuple ? [interfaces] : interfaces).map(parseInterface);
 }
 
 function parseInterface(tuple: unknown): BindSpec {
-  if (!Array.isArray(tuple)) throw invalid(tuple, 'an interface must be an array [host, port, …]');
+  if (typeof tuple === 'string') {
+    if (tuple === '') throw invalid(tuple, 'a socket path must not be empty');
+    return { host: '', port: 0, path: tuple, ipv6: false, keyFile: null, certFile: null, caFile: null, label: `unix:${tuple}` };
+  }
+  if (!Array.isArray(tuple)) throw invalid(tuple, 'an interface must be an array [host, port, …] or a socket path');
   if (tuple.length !== 2 && tuple.length !== 4 && tuple.length !== 5) {
     throw invalid(tuple, 'an interface has 2 elements (host, port), 4 (…, keyFile, certFile) or 5 (…, caFile)');
   }
@@ -70,7 +82,7 @@ function parseInterface(tuple: unknown): BindSpec {
     }
   }
   const shownHost = host === '' ? '*' : ipv6 ? `[${host}]` : host;
-  return { host, port, ipv6, keyFile: key, certFile: cert, caFile: ca, label: `${shownHost}:${port}${key ? '*' : ''}` };
+  return { host, port, path: null, ipv6, keyFile: key, certFile: cert, caFile: ca, label: `${shownHost}:${port}${key ? '*' : ''}` };
 }
 
 function invalid(value: unknown, why: string): RocketError {

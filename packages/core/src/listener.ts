@@ -18,7 +18,8 @@ export interface BoundAddress {
   /** The real port (the one the system chose for port 0). */
   port: number;
   secure: boolean;
-  family: 'IPv4' | 'IPv6';
+  /** `unix` for a UNIX domain socket, whose path is `host`. */
+  family: 'IPv4' | 'IPv6' | 'unix';
 }
 
 export type ConnectionHandler = (socket: net.Socket, info: ConnectionInfo) => void;
@@ -46,8 +47,16 @@ export class Listener {
     this.spec = spec;
   }
 
+  /**
+   * What the socket is bound to. Known as soon as `listen()` was called for a numeric host (the
+   * system binds at once and only reports 'listening' a tick later), which lets callers read a
+   * port chosen for port 0 synchronously, as `net.Server.address()` allows.
+   */
   get address(): BoundAddress | null {
-    return this.#address;
+    if (this.#address !== null) return this.#address;
+    const bound = this.#server?.address();
+    if (bound === null || bound === undefined || typeof bound === 'string') return null;
+    return { host: bound.address, port: bound.port, secure: this.spec.keyFile !== null, family: bound.family === 'IPv6' ? 'IPv6' : 'IPv4' };
   }
 
   get listening(): boolean {
@@ -78,16 +87,15 @@ export class Listener {
       };
       server.once('error', onError);
       server.once('listening', onListening);
-      server.listen({ host: spec.host === '' ? undefined : spec.host, port: spec.port, backlog: settings.backlog });
+      if (spec.path !== null) server.listen({ path: spec.path, backlog: settings.backlog });
+      else server.listen({ host: spec.host === '' ? undefined : spec.host, port: spec.port, backlog: settings.backlog });
     });
     server.on('error', (error) => settings.logger.error(`listener ${spec.label}: ${error.message}`));
-    const bound = server.address() as net.AddressInfo;
-    this.#address = {
-      host: bound.address,
-      port: bound.port,
-      secure: spec.keyFile !== null,
-      family: bound.family === 'IPv6' ? 'IPv6' : 'IPv4',
-    };
+    const bound = server.address();
+    this.#address =
+      typeof bound === 'string' || bound === null
+        ? { host: spec.path ?? '', port: 0, secure: false, family: 'unix' }
+        : { host: bound.address, port: bound.port, secure: spec.keyFile !== null, family: bound.family === 'IPv6' ? 'IPv6' : 'IPv4' };
     return this.#address;
   }
 

@@ -104,6 +104,27 @@ describe('start', () => {
     expect((await client.readResponse()).body.toString()).toBe('hi');
   });
 
+  test('a UNIX domain socket, given by its path', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(`${tmpdir()}/rocket-unix-`);
+    const path = `${dir}/app.sock`;
+    try {
+      const { server } = await serve(app, {}, path);
+      expect(server.addresses).toEqual([{ host: path, port: 0, secure: false, family: 'unix' }]);
+      const socket = net.connect(path);
+      await new Promise((resolve) => socket.once('connect', resolve));
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk));
+      socket.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      await new Promise((resolve) => socket.once('end', resolve));
+      expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nhi$/);
+      socket.destroy();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("'' listens on every interface", async () => {
     const { port } = await serve(app, {}, ['', 0]);
     expect(await canConnect(port, '127.0.0.1')).toBe(true);
