@@ -33,6 +33,8 @@ export interface TlsInfo {
   authorized: boolean;
   /** The client certificate in PEM, or null when none was presented. */
   peerCertificatePem: string | null;
+  /** The client certificate as `tls.TLSSocket.getPeerCertificate()` gives it (`{}` without one). */
+  getPeerCertificate(detailed?: boolean): object;
 }
 
 /**

@@ -127,6 +127,14 @@ export class Listener {
     if (server !== null && server.listening) server.close();
   }
 
+  unref(): void {
+    this.#server?.unref();
+  }
+
+  ref(): void {
+    this.#server?.ref();
+  }
+
   /** End every TLS handshake still under way (they have not become connections). */
   destroyHandshakes(): void {
     for (const socket of this.#handshaking) socket.destroy();
@@ -177,6 +185,7 @@ export class Listener {
         alpnProtocol: socket.alpnProtocol ?? null,
         authorized: socket.authorized,
         peerCertificatePem,
+        getPeerCertificate: (detailed) => socket.getPeerCertificate(detailed === true),
       };
       onConnection(socket, this.#describe(socket, settings, tlsInfo));
     });

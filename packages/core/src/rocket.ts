@@ -363,6 +363,26 @@ export class Rocket {
     }
   }
 
+  /**
+   * Close connections now: the idle ones (between requests), or all of them, requests in flight
+   * included — node:http's `closeIdleConnections()` and `closeAllConnections()`.
+   */
+  closeConnections(options: { idleOnly: boolean }): void {
+    for (const conn of this.#connections) {
+      if (!options.idleOnly) conn.destroy();
+      else if (conn.idle) conn.retire();
+    }
+  }
+
+  /** Let the process exit while the server listens (`unref`), or keep it alive again (`ref`). */
+  unref(): void {
+    for (const listener of this.#listeners) listener.unref();
+  }
+
+  ref(): void {
+    for (const listener of this.#listeners) listener.ref();
+  }
+
   /** A JSON-able snapshot of connections, the pool and requests. */
   stats(): RocketStats {
     let idle = 0;

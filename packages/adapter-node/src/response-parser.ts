@@ -1,0 +1,200 @@
+/**
+ * Reads back the HTTP/1.1 response that Node's own `ServerResponse` writes to its socket, and turns
+ * it into calls: interim responses, the head, body bytes, the end with its trailers.
+ *
+ * Letting Node serialise and reading its bytes (rather than intercepting `writeHead`/`write`) is
+ * what makes every way of writing a response work the same: the `writeHead(status, headers)` fast
+ * path whose headers never reach `getHeaders()`, several `Set-Cookie` lines, the `Content-Length`
+ * Node computes for `end(data)`, raw writes to `res.socket`, `writeEarlyHints`, trailers.
+ *
+ * Pure: bytes in, calls out. Node's framing headers (`Connection`, `Keep-Alive`,
+ * `Transfer-Encoding`) are removed — the server frames the response for its own connection — and
+ * everything else is kept in order, case and number.
+ */
+
+import { ChunkedDecoder, type ChunkSink } from '@rocketserver/core/http';
+
+/** Where the parts of the response go. */
+export interface ResponseSink {
+  /** A 1xx response (100 Continue, 102, 103 Early Hints). */
+  informational(code: number, reason: string, headers: string[]): void;
+  /** The final head. `headers` are flat `[name, value, …]` pairs; `close` when it said `Connection: close`. */
+  head(code: number, reason: string, headers: string[], close: boolean): void;
+  /** Body bytes; false asks the writer to wait for the sink to drain. */
+  body(chunk: Buffer): boolean;
+  /** The response is complete; `trailers` after a chunked body. */
+  end(trailers: string[] | null): void;
+}
+
+const enum State {
+  Head,
+  /** No body follows (HEAD, 204, 304). */
+  NoBody,
+  Length,
+  Chunked,
+  /** The body ends when the writer ends (HTTP/1.0, no length). */
+  UntilEnd,
+  Done,
+}
+
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+/** Node's framing of its own connection: replaced by the server's. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'te', 'upgrade']);
+const UNLIMITED = { maxBodySize: 0, maxChunkExtensions: Number.MAX_SAFE_INTEGER, maxTrailerSize: Number.MAX_SAFE_INTEGER, maxTrailers: 10_000 };
+
+export class ResponseParseError extends Error {
+  readonly code = 'ROCKET_ERR_BRIDGE_RESPONSE';
+}
+
+/**
+ * @example
+ * const parser = new ResponseParser(sink, req.method === 'HEAD');
+ * parser.write(chunkFromNode);   // from the bridge socket's _write
+ */
+export class ResponseParser implements ChunkSink {
+  readonly #sink: ResponseSink;
+  readonly #isHead: boolean;
+  #state = State.Head;
+  #pending: Buffer | null = null;
+  #remaining = 0;
+  #decoder: ChunkedDecoder | null = null;
+  /** What the sink said of the last body chunk: false = wait for it to drain. */
+  #room = true;
+
+  constructor(sink: ResponseSink, isHeadRequest: boolean) {
+    this.#sink = sink;
+    this.#isHead = isHeadRequest;
+  }
+
+  /** True once the whole response went to the sink. */
+  get done(): boolean {
+    return this.#state === State.Done;
+  }
+
+  /** True once the final head went to the sink. */
+  get started(): boolean {
+    return this.#state !== State.Head;
+  }
+
+  /**
+   * Take bytes Node wrote.
+   * @returns false when the sink asked to wait before more bytes are written.
+   * @throws {ResponseParseError} bytes that are not an HTTP/1.1 response (an app wrote garbage to `res.socket`).
+   */
+  write(chunk: Buffer): boolean {
+    this.#room = true;
+    let data = chunk;
+    if (this.#pending !== null) {
+      data = Buffer.concat([this.#pending, chunk]);
+      this.#pending = null;
+    }
+    let i = 0;
+    while (i < data.length) {
+      switch (this.#state) {
+        case State.Head: {
+          const end = data.indexOf(CRLFCRLF, i);
+          if (end === -1) {
+            this.#pending = data.subarray(i);
+            return this.#room;
+          }
+          this.#readHead(data.toString('latin1', i, end));
+          i = end + 4;
+          break;
+        }
+        case State.Length: {
+          const n = Math.min(this.#remaining, data.length - i);
+          if (n > 0) this.#body(data.subarray(i, i + n));
+          this.#remaining -= n;
+          i += n;
+          if (this.#remaining === 0) this.#finish(null);
+          break;
+        }
+        case State.Chunked: {
+          const decoder = this.#decoder!;
+          try {
+            i += decoder.decode(data, i, data.length, this);
+          } catch (error) {
+            throw new ResponseParseError(`malformed chunked response body: ${(error as Error).message}`);
+          }
+          if (decoder.done) this.#finish(decoder.trailers);
+          break;
+        }
+        case State.UntilEnd:
+          this.#body(i === 0 ? data : data.subarray(i));
+          return this.#room;
+        case State.NoBody:
+        case State.Done:
+          // Node drops body writes for these itself; anything more is bytes written behind its back.
+          throw new ResponseParseError('bytes written after the end of the response');
+      }
+    }
+    return this.#room;
+  }
+
+  /** The writer ended: a close-delimited body ends here; anything else must have ended already. */
+  finish(): void {
+    if (this.#state === State.UntilEnd) this.#finish(null);
+    else if (this.#state !== State.Done && this.#state !== State.NoBody) {
+      throw new ResponseParseError('the response ended before it was complete');
+    }
+  }
+
+  onBodyData(chunk: Buffer): void {
+    this.#body(chunk);
+  }
+
+  #body(chunk: Buffer): void {
+    if (!this.#sink.body(chunk)) this.#room = false;
+  }
+
+  #finish(trailers: string[] | null): void {
+    this.#state = State.Done;
+    this.#sink.end(trailers);
+  }
+
+  #readHead(text: string): void {
+    const lines = text.split('\r\n');
+    const status = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(lines[0]!);
+    if (status === null) throw new ResponseParseError(`not a status line: ${JSON.stringify(lines[0])}`);
+    const code = Number(status[1]);
+    const reason = status[2] ?? '';
+    const headers: string[] = [];
+    let length = -1;
+    let chunked = false;
+    let close = false;
+    for (let k = 1; k < lines.length; k++) {
+      const line = lines[k]!;
+      const colon = line.indexOf(':');
+      if (colon <= 0) throw new ResponseParseError(`malformed header line ${JSON.stringify(line)}`);
+      const name = line.slice(0, colon);
+      const value = line.slice(colon + 1).trim();
+      const lower = name.toLowerCase();
+      if (HOP_BY_HOP.has(lower) && !(lower === 'upgrade' && code === 101)) {
+        if (lower === 'transfer-encoding') chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
+        else if (lower === 'connection') close ||= /(?:^|,)\s*close\s*(?:,|$)/i.test(value);
+        continue;
+      }
+      if (lower === 'content-length') length = Number(value);
+      headers.push(name, value);
+    }
+    if (code < 200) {
+      this.#sink.informational(code, reason, headers);
+      return;
+    }
+    this.#sink.head(code, reason, headers, close);
+    if (this.#isHead || code === 204 || code === 304) {
+      this.#state = State.NoBody;
+      this.#finish(null);
+      this.#state = State.NoBody;
+    } else if (chunked) {
+      this.#state = State.Chunked;
+      this.#decoder = new ChunkedDecoder(UNLIMITED);
+    } else if (length >= 0) {
+      this.#state = State.Length;
+      this.#remaining = length;
+      if (length === 0) this.#finish(null);
+    } else {
+      this.#state = State.UntilEnd;
+    }
+  }
+}

@@ -1,0 +1,266 @@
+/**
+ * `createServer()`: the surface of `http.createServer()`, served by a Rocket. The server object is
+ * a genuine `http.Server` (libraries check `instanceof`, APM agents wrap its prototype's `emit`),
+ * but Rocket binds, parses and frames; requests arrive through its events at request time, so
+ * whatever rewires the `'request'` listeners (socket.io) or listens for `'upgrade'` (ws) works.
+ */
+
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import { Rocket, type RocketOptions } from '@rocketserver/core';
+import { bridgeApp, type Dispatcher, type RequestListener } from './bridge.js';
+import type { BridgeSocket } from './bridge-socket.js';
+
+/** `http.createServer` options, plus `rocket` for the server underneath (workers, limits, logger…). */
+export interface CreateServerOptions extends http.ServerOptions {
+  rocket?: RocketOptions;
+}
+
+/** The node:http properties that set Rocket's timeouts and limits, in Node's units. */
+const LIVE_PROPERTIES = ['keepAliveTimeout', 'headersTimeout', 'requestTimeout', 'maxRequestsPerSocket', 'maxHeadersCount'] as const;
+
+/**
+ * An `http.Server` whose connections Rocket serves.
+ *
+ * @example
+ * const server = createServer((req, res) => res.end('hello'));
+ * server.listen(3000, () => console.log(server.address()));
+ */
+export class RocketServer extends http.Server {
+  #rocket: Rocket | null = null;
+  #listening = false;
+  readonly #rocketOptions: RocketOptions;
+  readonly #values: Record<(typeof LIVE_PROPERTIES)[number], number | null>;
+  readonly #app;
+
+  constructor(options?: CreateServerOptions | RequestListener, listener?: RequestListener) {
+    const given = typeof options === 'function' ? {} : (options ?? {});
+    const requestListener = typeof options === 'function' ? options : listener;
+    const { rocket, ...httpOptions } = given;
+    super(httpOptions);
+    // http.Server's own 'connection' and 'listening' listeners run Node's parser and its
+    // connection checks; Rocket does that work, so they go.
+    this.removeAllListeners('connection');
+    this.removeAllListeners('listening');
+    if (requestListener !== undefined) this.on('request', requestListener);
+    this.#rocketOptions = rocket ?? {};
+    const self = this as unknown as Record<string, number | null>;
+    this.#values = {
+      keepAliveTimeout: self.keepAliveTimeout ?? 5000,
+      headersTimeout: self.headersTimeout ?? 60_000,
+      requestTimeout: self.requestTimeout ?? 300_000,
+      maxRequestsPerSocket: self.maxRequestsPerSocket ?? 0,
+      maxHeadersCount: self.maxHeadersCount ?? null,
+    };
+    // Node keeps these as plain properties and reads them as it goes; here they are accessors that
+    // reach into the running Rocket, so setting one later still takes effect.
+    for (const name of LIVE_PROPERTIES) {
+      delete self[name];
+      Object.defineProperty(this, name, {
+        configurable: true,
+        enumerable: true,
+        get: () => this.#values[name],
+        set: (value: number | null) => {
+          this.#values[name] = value;
+          this.#applyOptions();
+        },
+      });
+    }
+    // supertest closes a server it started only when `_handle` is truthy.
+    delete (this as unknown as Record<string, unknown>)._handle;
+    Object.defineProperty(this, '_handle', { configurable: true, get: () => (this.#listening ? { rocket: true } : null) });
+    const dispatcher: Dispatcher = {
+      server: this,
+      request: (req, res) => {
+        this.emit('request', req, res);
+      },
+      checkContinue: (req, res) => {
+        if (this.listenerCount('checkContinue') === 0) return false;
+        this.emit('checkContinue', req, res);
+        return true;
+      },
+      wantsUpgrade: () => this.listenerCount('upgrade') > 0,
+      upgrade: (req, socket, head) => {
+        this.emit('upgrade', req, socket, head);
+      },
+      get timeout() {
+        return server.timeout;
+      },
+      timedOut: (socket: BridgeSocket) => this.emit('timeout', socket),
+    };
+    const server = this;
+    this.#app = bridgeApp(dispatcher);
+  }
+
+  /** Rocket's options from node:http's properties (ms → s), plus `rocket` from the constructor. */
+  #coreOptions(): RocketOptions {
+    const v = this.#values;
+    return {
+      handleSignals: false,
+      timeout: (v.keepAliveTimeout ?? 0) / 1000,
+      headerTimeout: (v.headersTimeout ?? 0) / 1000,
+      requestTimeout: (v.requestTimeout ?? 0) / 1000,
+      maxRequestsPerConnection: v.maxRequestsPerSocket ?? 0,
+      ...(v.maxHeadersCount ? { maxHeaders: v.maxHeadersCount } : {}),
+      ...this.#rocketOptions,
+    };
+  }
+
+  #applyOptions(): void {
+    const rocket = this.#rocket;
+    if (rocket === null) return;
+    const v = this.#values;
+    const options = rocket.options as unknown as Record<string, number>;
+    options.timeout = (v.keepAliveTimeout ?? 0) / 1000;
+    options.headerTimeout = (v.headersTimeout ?? 0) / 1000;
+    options.requestTimeout = (v.requestTimeout ?? 0) / 1000;
+    options.maxRequestsPerConnection = v.maxRequestsPerSocket ?? 0;
+    if (v.maxHeadersCount) options.maxHeaders = v.maxHeadersCount;
+  }
+
+  /** The Rocket serving this server while it listens. */
+  get rocket(): Rocket | null {
+    return this.#rocket;
+  }
+
+  /** True while Rocket listens (also read as the `listening` property, as on node:http). */
+  isListening(): boolean {
+    return this.#listening;
+  }
+
+  /**
+   * Listen as `net.Server.listen` does: `(port?, host?, backlog?, cb?)`, `(path, backlog?, cb?)` or
+   * `(options, cb?)`. The address is known when this returns (for a numeric host); `'listening'`
+   * follows, or `'error'` if the interface cannot be bound.
+   */
+  override listen(...args: unknown[]): this {
+    const callback = typeof args[args.length - 1] === 'function' ? (args.pop() as () => void) : undefined;
+    if (this.#rocket !== null) {
+      throw Object.assign(new Error('Listen method has been called more than once without closing.'), { code: 'ERR_SERVER_ALREADY_LISTEN' });
+    }
+    const target = listenTarget(args);
+    if (callback !== undefined) this.once('listening', callback);
+    const options = this.#coreOptions();
+    if (target.backlog !== undefined) options.backlog = target.backlog;
+    const rocket = new Rocket(target.path ?? [target.host, target.port], 'wsgi', { wsgi_app: this.#app }, options);
+    this.#rocket = rocket;
+    rocket.start().then(
+      () => {
+        this.#listening = true;
+        this.emit('listening');
+      },
+      (error: Error) => {
+        this.#rocket = null;
+        this.emit('error', (error.cause as Error | undefined) ?? error);
+      },
+    );
+    return this;
+  }
+
+  override address(): ReturnType<http.Server['address']> {
+    const bound = this.#rocket?.addresses[0];
+    if (bound === undefined) return null;
+    if (bound.family === 'unix') return bound.host;
+    return { address: bound.host, family: bound.family, port: bound.port };
+  }
+
+  /**
+   * Stop accepting and close idle connections at once; requests in flight finish (their responses
+   * say `Connection: close`), then `'close'` is emitted and `callback` called. A server that is not
+   * listening calls back with `ERR_SERVER_NOT_RUNNING`, as node:http does.
+   */
+  override close(callback?: (error?: Error) => void): this {
+    const rocket = this.#rocket;
+    if (rocket === null || !this.#listening) {
+      if (callback !== undefined) {
+        process.nextTick(callback, Object.assign(new Error('Server is not running.'), { code: 'ERR_SERVER_NOT_RUNNING' }));
+      }
+      return this;
+    }
+    this.#listening = false;
+    rocket.stop().then(() => {
+      this.#rocket = null;
+      callback?.();
+      this.emit('close');
+    });
+    return this;
+  }
+
+  override closeAllConnections(): void {
+    this.#rocket?.closeConnections({ idleOnly: false });
+  }
+
+  override closeIdleConnections(): void {
+    this.#rocket?.closeConnections({ idleOnly: true });
+  }
+
+  override getConnections(callback: (error: Error | null, count: number) => void): this {
+    process.nextTick(callback, null, this.#rocket?.stats().connections.open ?? 0);
+    return this;
+  }
+
+  override ref(): this {
+    this.#rocket?.ref();
+    return this;
+  }
+
+  override unref(): this {
+    this.#rocket?.unref();
+    return this;
+  }
+}
+
+// node:http has `listening` as a getter on the prototype; ours reports Rocket's state.
+Object.defineProperty(RocketServer.prototype, 'listening', {
+  configurable: true,
+  get(this: RocketServer) {
+    return this.isListening();
+  },
+});
+
+interface ListenTarget {
+  host: string;
+  port: number;
+  path: string | null;
+  backlog: number | undefined;
+}
+
+/** `net.Server.listen`'s argument forms, normalised. */
+function listenTarget(args: unknown[]): ListenTarget {
+  const [first, second, third] = args;
+  if (first !== null && typeof first === 'object') {
+    const o = first as { port?: number | string; host?: string; path?: string; backlog?: number };
+    if (o.path !== undefined) return { host: '', port: 0, path: o.path, backlog: o.backlog };
+    return { host: o.host ?? '', port: toPort(o.port), path: null, backlog: o.backlog };
+  }
+  if (typeof first === 'string' && !/^\d+$/.test(first)) {
+    return { host: '', port: 0, path: first, backlog: typeof second === 'number' ? second : undefined };
+  }
+  if (typeof second === 'string') {
+    return { host: second, port: toPort(first as number | string | undefined), path: null, backlog: typeof third === 'number' ? third : undefined };
+  }
+  return { host: '', port: toPort(first as number | string | undefined), path: null, backlog: typeof second === 'number' ? second : undefined };
+}
+
+function toPort(port: number | string | undefined | null): number {
+  if (port === undefined || port === null) return 0;
+  const n = Number(port);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw Object.assign(new RangeError(`options.port should be >= 0 and < 65536. Received ${String(port)}.`), { code: 'ERR_SOCKET_BAD_PORT' });
+  }
+  return n;
+}
+
+/**
+ * The same surface as `http.createServer()`, served by Rocket.
+ *
+ * @example
+ * import { createServer } from '@rocketserver/adapter-node';
+ * const server = createServer((req, res) => { res.setHeader('Content-Type', 'text/plain'); res.end('ok'); });
+ * server.listen(3000);
+ */
+export function createServer(options?: CreateServerOptions | RequestListener, listener?: RequestListener): RocketServer {
+  return new RocketServer(options, listener);
+}
+
+export type { Socket };
