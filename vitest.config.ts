@@ -7,8 +7,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@rocketserver\/core\/http$/, replacement: src('core', 'http/index.ts') },
-      { find: /^@rocketserver\/core$/, replacement: src('core') },
-      { find: /^@rocketserver\/adapter-node$/, replacement: src('adapter-node') },
+      { find: /^@rocketserver\/([a-z-]+)$/, replacement: fileURLToPath(new URL('./packages/$1/src/index.ts', import.meta.url)) },
     ],
   },
   test: {

@@ -267,8 +267,9 @@ function onSocketTimeout(this: BridgeSocket): void {
 function createRequest(environ: Environ, socket: Socket | BridgeSocket): http.IncomingMessage {
   const req = new http.IncomingMessage(socket as Socket) as Internals;
   req.method = environ.REQUEST_METHOD;
-  // The target exactly as sent: not decoded, not normalised (routers and signatures depend on it).
-  req.url = environ.REQUEST_URI;
+  // The target exactly as sent: not decoded, not normalised (routers and signatures depend on it);
+  // under a mount point, without the segments of the mount point.
+  req.url = environ.SCRIPT_NAME === '' ? environ.REQUEST_URI : stripMountPoint(environ.REQUEST_URI, environ.SCRIPT_NAME);
   const minor = environ.SERVER_PROTOCOL === 'HTTP/1.0' ? 0 : 1;
   req.httpVersionMajor = 1;
   req.httpVersionMinor = minor;
@@ -277,6 +278,26 @@ function createRequest(environ: Environ, socket: Socket | BridgeSocket): http.In
   // Node's own header bookkeeping: rawHeaders, and lazily `headers` with its duplicate rules.
   req._addHeaderLines(raw, raw.length);
   return req;
+}
+
+/**
+ * The raw target without as many leading path segments as the mount point (`SCRIPT_NAME`) has.
+ * Segments line up between the decoded SCRIPT_NAME and the raw target because an encoded `/`
+ * stays encoded in PATH_INFO.
+ */
+export function stripMountPoint(target: string, scriptName: string): string {
+  if (!target.startsWith('/')) return target;
+  let segments = 0;
+  for (let i = 0; i < scriptName.length; i++) if (scriptName.charCodeAt(i) === 0x2f) segments++;
+  let end = target.indexOf('?');
+  if (end === -1) end = target.length;
+  let pos = 0;
+  for (let k = 0; k < segments && pos < end; k++) {
+    const next = target.indexOf('/', pos + 1);
+    pos = next === -1 || next > end ? end : next;
+  }
+  const rest = target.slice(pos);
+  return rest === '' || rest.startsWith('?') ? `/${rest}` : rest;
 }
 
 /**

@@ -17,3 +17,4 @@ export type { Interface, PlainInterface, TlsInterface, MutualTlsInterface } from
 export type { BoundAddress } from './listener.js';
 export { FileWrapper, fileWrapper, type FileLike } from './file-wrapper.js';
 export { demoApp } from './demo.js';
+export { mount } from './mount.js';
