@@ -11,9 +11,14 @@ import { Rocket, type RocketOptions } from '@rocketserver/core';
 import { bridgeApp, type Dispatcher, type RequestListener } from './bridge.js';
 import type { BridgeSocket } from './bridge-socket.js';
 
-/** `http.createServer` options, plus `rocket` for the server underneath (workers, limits, logger…). */
+/**
+ * `http.createServer` options, plus `rocket` for the server underneath (workers, limits,
+ * logger…) and `tls` to serve HTTPS: Rocket's key, certificate and optional CA files (with a CA,
+ * client certificates are requested, optional, and verified).
+ */
 export interface CreateServerOptions extends http.ServerOptions {
   rocket?: RocketOptions;
+  tls?: { keyFile: string; certFile: string; caFile?: string };
 }
 
 /** The node:http properties that set Rocket's timeouts and limits, in Node's units. */
@@ -30,14 +35,16 @@ export class RocketServer extends http.Server {
   #rocket: Rocket | null = null;
   #listening = false;
   readonly #rocketOptions: RocketOptions;
+  readonly #tls: CreateServerOptions['tls'];
   readonly #values: Record<(typeof LIVE_PROPERTIES)[number], number | null>;
   readonly #app;
 
   constructor(options?: CreateServerOptions | RequestListener, listener?: RequestListener) {
     const given = typeof options === 'function' ? {} : (options ?? {});
     const requestListener = typeof options === 'function' ? options : listener;
-    const { rocket, ...httpOptions } = given;
+    const { rocket, tls, ...httpOptions } = given;
     super(httpOptions);
+    this.#tls = tls;
     // http.Server's own 'connection' and 'listening' listeners run Node's parser and its
     // connection checks; Rocket does that work, so they go.
     this.removeAllListeners('connection');
@@ -142,7 +149,13 @@ export class RocketServer extends http.Server {
     if (callback !== undefined) this.once('listening', callback);
     const options = this.#coreOptions();
     if (target.backlog !== undefined) options.backlog = target.backlog;
-    const rocket = new Rocket(target.path ?? [target.host, target.port], 'wsgi', { wsgi_app: this.#app }, options);
+    const tls = this.#tls;
+    const iface =
+      target.path ??
+      (tls === undefined
+        ? [target.host, target.port]
+        : [target.host, target.port, tls.keyFile, tls.certFile, ...(tls.caFile === undefined ? [] : [tls.caFile])]);
+    const rocket = new Rocket(iface, 'wsgi', { wsgi_app: this.#app }, options);
     this.#rocket = rocket;
     rocket.start().then(
       () => {
