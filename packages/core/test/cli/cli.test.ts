@@ -22,7 +22,7 @@ function run(args: string[]) {
 
 test('rocket -i 127.0.0.1 -p 0 serves the demo page and stops cleanly on SIGTERM', async () => {
   const rocket = run(['-i', '127.0.0.1', '-p', '0']);
-  await expect.poll(() => rocket.out(), { timeout: 10_000 }).toMatch(/serving http:\/\/127\.0\.0\.1:(\d+)\//);
+  await expect.poll(() => rocket.out(), { timeout: 10_000 }).toMatch(/on http:\/\/127\.0\.0\.1:(\d+)\//);
   const port = Number(/127\.0\.0\.1:(\d+)/.exec(rocket.out())![1]);
   const client = await RawClient.connect(port);
   await client.write('GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');

@@ -1,0 +1,6 @@
+import Koa from 'koa';
+const app = new Koa();
+app.use((ctx) => {
+  ctx.body = 'koa';
+});
+export default app;
