@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import WebSocket from 'ws';
 import { makeCerts, type TestCerts } from '../packages/core/test/helpers/certs.js';
 import { RawClient } from '../packages/core/test/helpers/raw-client.js';
 
@@ -71,4 +72,46 @@ test('https.mjs', async () => {
   expect((await get(plain!)).body.toString()).toBe('scheme: http\n');
   expect((await get(secure!)).body.toString()).toBe('scheme: https\n');
   await example.stop();
+});
+
+test('express.mjs', async () => {
+  const example = await start('express.mjs');
+  expect((await get(example.urls[0]!)).body.toString()).toBe('Hello from Express on Rocket\n');
+  const url = example.urls[0]!;
+  const response = await fetch(`http://127.0.0.1:${url.port}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
+  expect(await response.json()).toEqual({ received: { a: 1 } });
+  await example.stop();
+});
+
+test('koa.mjs', async () => {
+  const example = await start('koa.mjs');
+  expect(JSON.parse((await get(example.urls[0]!)).body.toString())).toEqual({ hello: 'from Koa on Rocket', path: '/' });
+  await example.stop();
+});
+
+test('fastify.mjs', async () => {
+  const example = await start('fastify.mjs');
+  expect(JSON.parse((await get(example.urls[0]!)).body.toString())).toEqual({ hello: 'from Fastify on Rocket' });
+  await example.stop();
+});
+
+test('node-http.mjs', async () => {
+  const example = await start('node-http.mjs');
+  const response = await fetch(`http://127.0.0.1:${example.urls[0]!.port}/`);
+  expect(await response.text()).toBe('Hello from node:http code on Rocket: GET /\n');
+  expect(response.headers.get('keep-alive')).toBe('timeout=65');
+  await example.stop();
+});
+
+test('websocket.mjs', async () => {
+  const example = await start('websocket.mjs');
+  const ws = new WebSocket(`ws://127.0.0.1:${example.urls[0]!.port}/`);
+  await once(ws, 'open');
+  ws.send('hi');
+  const [message] = await once(ws, 'message');
+  expect(String(message)).toBe('echo: hi');
+  const closed = once(ws, 'close');
+  await example.stop();
+  const [code] = (await closed) as [number];
+  expect(code).toBe(1001);
 });
