@@ -47,6 +47,8 @@ export class BodyInput implements WsgiInput {
   #error: unknown = null;
   #pending: PendingRead[] = [];
   #source: BodySource | null;
+  /** The body is thrown away as it comes: reads wait for its end, then see nothing more. */
+  #discarding = false;
   /** How far the buffered chunks were searched for a newline: whole chunks, and their bytes. */
   readonly #lineScan = { chunks: 0, offset: 0 };
 
@@ -72,7 +74,7 @@ export class BodyInput implements WsgiInput {
   // ---- connection side ----
 
   push(chunk: Buffer): void {
-    if (this.#ended || this.#error !== null) return;
+    if (this.#ended || this.#error !== null || this.#discarding) return;
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
     if (this.#pending.length > 0) this.#settle();
@@ -81,6 +83,19 @@ export class BodyInput implements WsgiInput {
   end(): void {
     if (this.#ended) return;
     this.#ended = true;
+    if (this.#pending.length > 0) this.#settle();
+  }
+
+  /**
+   * Nobody will read the rest (the response was sent first): drop what is buffered and whatever
+   * still arrives, but keep the end — a read waiting for more is answered with the end of the body
+   * once the server has drained it.
+   */
+  discard(): void {
+    if (this.#error !== null) return;
+    this.#discarding = true;
+    this.#chunks = [];
+    this.#buffered = 0;
     if (this.#pending.length > 0) this.#settle();
   }
 

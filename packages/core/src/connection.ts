@@ -111,6 +111,8 @@ export class Connection implements TimerEntry, PoolMember {
   #processing = false;
   #paused = false;
   #peerEnded = false;
+  /** The first error the socket reported (a reset, a broken pipe): why the client is gone. */
+  #socketError: Error | null = null;
   /** Finish what is in flight, then close (a stop or restart is under way). */
   #retiring = false;
   /** Responses fill the socket: no further request is read until the client has read them. */
@@ -196,7 +198,9 @@ export class Connection implements TimerEntry, PoolMember {
   }
 
   static #onError(this: OwnedSocket, error: NodeJS.ErrnoException): void {
-    // Resets and broken pipes are how clients leave; 'close' follows and cleans up.
+    // Resets and broken pipes are how clients leave; 'close' follows and cleans up, and tells the
+    // app this error as the reason.
+    this[kConnection]!.#socketError ??= error;
     this[kConnection]!.server.logger.debug(`connection ${this[kConnection]!.info.id}: ${error.code ?? error.message}`);
   }
 
@@ -699,7 +703,7 @@ export class Connection implements TimerEntry, PoolMember {
     this.#state = State.Closed;
     this.server.monitor.cancel(this);
     if (this.#hasWorker) this.#releaseWorker();
-    this.#exchange?.kill(Object.assign(new Error('the client closed the connection'), { code: 'ECONNRESET' }));
+    this.#exchange?.kill(this.#socketError ?? Object.assign(new Error('the client closed the connection'), { code: 'ECONNRESET' }));
     this.#exchange = null;
     this.#queuedHead = null;
     this.#buf = null;

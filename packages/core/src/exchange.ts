@@ -241,7 +241,8 @@ export class Exchange implements GatewayExchange, ResponseOwner, BodySource, Chu
       return;
     }
     if (!this.#bodyDone) {
-      this.input?.fail(new Error('the request body was discarded: the response was already sent'));
+      // The rest is drained and thrown away; a read still waiting hears the end once it comes.
+      this.input?.discard();
       this.#discarding = true;
     }
     this.conn.exchangeDone(this, this.#keepAlive);

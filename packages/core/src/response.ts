@@ -308,7 +308,8 @@ export class Response {
       head += `Content-Length: ${total}\r\n`;
     } else if (http11) {
       framing = Framing.Chunked;
-      head += 'Transfer-Encoding: chunked\r\n';
+      // HEAD: what the GET would be framed with is not known; say nothing (RFC 9110 §9.3.2).
+      if (!owner.isHead) head += 'Transfer-Encoding: chunked\r\n';
     } else {
       framing = Framing.Close;
     }
@@ -414,7 +415,8 @@ export class Response {
     if (this.#state === State.Aborted || this.#state === State.Ended) return;
     this.#requireStarted();
     const trailerLines = trailers === undefined || trailers.length === 0 ? '' : fieldLines(trailers, 'trailer');
-    if (this.#state === State.Started) this.#out(this.#commit(trailerLines === '' ? 0 : -1));
+    // An empty body has length 0 — except for HEAD, whose GET body length nobody told us.
+    if (this.#state === State.Started) this.#out(this.#commit(trailerLines === '' && !this.#owner.isHead ? 0 : -1));
     this.#finish(trailerLines);
   }
 

@@ -140,6 +140,68 @@ describe('rocket.response', () => {
     client.destroy();
     await expect.poll(() => told).toMatchObject({ code: 'ECONNRESET' });
   });
+
+  test('a reset is reported as the system error the socket saw', async () => {
+    let told: unknown = null;
+    const app: GatewayApp = (environ) => {
+      const out = channel(environ);
+      out.onClose((reason) => {
+        told = reason;
+      });
+      return environ['rocket.response'] as never;
+    };
+    const { server, port } = await serve(app);
+    const client = await RawClient.connect(port);
+    await client.write('GET /poll HTTP/1.1\r\nHost: t\r\n\r\n');
+    await expect.poll(() => server.stats().connections.active).toBe(1);
+    client.socket.resetAndDestroy();
+    await expect.poll(() => told).toMatchObject({ code: 'ECONNRESET', syscall: 'read' });
+  });
+
+  test('HEAD ended without a body announces no length (the GET body length is unknown)', async () => {
+    const app: GatewayApp = (environ) => {
+      const out = channel(environ);
+      out.startWith(200, 'OK', ['X-Kind', 'head']);
+      out.end();
+      return environ['rocket.response'] as never;
+    };
+    const { port } = await serve(app);
+    const client = await RawClient.connect(port);
+    await client.write('HEAD / HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\n\r\n');
+    const head = await client.readResponse({ head: true });
+    expect(head.header('x-kind')).toBe('head');
+    expect(head.header('content-length')).toBeUndefined();
+    expect(head.header('transfer-encoding')).toBeUndefined();
+    const get = await client.readResponse();
+    expect(get.header('content-length')).toBe('0');
+    client.destroy();
+  });
+
+  test('a body read still waiting when the response ends hears the end once the rest is drained', async () => {
+    let outcome: unknown = null;
+    const app: GatewayApp = (environ) => {
+      const out = channel(environ);
+      environ['wsgi.input'].read().then(
+        (chunk: Buffer) => (outcome = { read: chunk.toString() }),
+        (error: Error) => (outcome = { error: error.message }),
+      );
+      out.startWith(200, 'OK', ['Content-Length', '2']);
+      out.write('ok');
+      out.end();
+      return environ['rocket.response'] as never;
+    };
+    const { port } = await serve(app);
+    const client = await RawClient.connect(port);
+    await client.write('POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n');
+    expect((await client.readResponse()).body.toString()).toBe('ok');
+    expect(outcome).toBe(null);
+    await client.write('0123456789');
+    await expect.poll(() => outcome).toEqual({ read: '' });
+    // The drained body left the connection usable.
+    await client.write('GET / HTTP/1.1\r\nHost: t\r\n\r\n');
+    expect((await client.readResponse()).status).toBe(200);
+    client.destroy();
+  });
 });
 
 describe('rocket.upgrade', () => {
