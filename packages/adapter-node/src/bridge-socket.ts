@@ -134,6 +134,8 @@ export class BridgeSocket extends Duplex {
     try {
       room = this.parser!.write(chunk);
     } catch (error) {
+      // Not an HTTP response (raw writes to `res.socket`): the connection is cut.
+      this.#sink.aborted(error as Error);
       callback(error as Error);
       return;
     }
@@ -149,6 +151,7 @@ export class BridgeSocket extends Duplex {
         if (!this.parser!.write(chunk)) room = false;
       }
     } catch (error) {
+      this.#sink.aborted(error as Error);
       callback(error as Error);
       return;
     }

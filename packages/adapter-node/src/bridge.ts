@@ -120,6 +120,9 @@ class BridgedRequest implements ResponseSink, BridgeSocketSink {
     this.res = res;
     socket.parser = new ResponseParser(this, req.method === 'HEAD');
     socket.on('drain', onSocketDrain);
+    // node:http's server listens for socket errors; without a listener `res.destroy(err)` would
+    // be an uncaught exception.
+    socket.on('error', onSocketError);
     if (dispatcher.timeout > 0) socket.setTimeout(dispatcher.timeout);
     socket.on('timeout', onSocketTimeout);
     this.out.onClose((reason) => this.clientGone(reason));
@@ -147,9 +150,10 @@ class BridgedRequest implements ResponseSink, BridgeSocketSink {
       },
       (error: unknown) => {
         this.#reading = false;
-        // The response was sent and the server discarded the rest of the body: that is an end.
-        if (this.res.writableFinished) this.req.push(null);
-        else this.abortRequest(error);
+        // After the response, a body the server stopped draining (a client that left, or one
+        // past maxDrainSize) just stops: the dumped `req` never ends, as on node:http when the
+        // body never arrives.
+        if (!this.res.writableFinished) this.clientGone(error);
       },
     );
   }
@@ -197,11 +201,21 @@ class BridgedRequest implements ResponseSink, BridgeSocketSink {
     this.out.abort(error ?? new Error('the response was destroyed before it was complete'));
   }
 
-  /** The client went away before the response was complete (node:http's abortIncoming). */
+  /**
+   * The client went away before the response was complete: as on node:http, the socket closes
+   * first (so `res` closes without `'finish'`, and whatever the app still writes goes nowhere),
+   * then `req` is aborted (`'aborted'`, an `ECONNRESET` error if someone listens, `'close'`).
+   */
   clientGone(reason: unknown): void {
     if (this.res.writableFinished) return;
-    this.abortRequest(reason);
-    this.socket.destroy();
+    const socket = this.socket;
+    if (socket.closed) {
+      this.abortRequest(reason);
+      return;
+    }
+    // node:http's server hears of the close before the response does (its listener came first).
+    socket.prependOnceListener('close', () => this.abortRequest(reason));
+    socket.destroy(socketError(reason));
   }
 
   abortRequest(reason: unknown): void {
@@ -213,6 +227,20 @@ class BridgedRequest implements ResponseSink, BridgeSocketSink {
     // IncomingMessage emits 'aborted' and 'close', and 'error' only if someone listens for it.
     req.destroy(error);
   }
+}
+
+/**
+ * What node:http's socket would have reported as its `'error'` when the client left this way: the
+ * system error of a reset or a broken pipe, or its parser's complaint when the client ended its
+ * side in the middle of a body. A client that just closed is no error.
+ */
+function socketError(reason: unknown): Error | undefined {
+  const error = reason as NodeJS.ErrnoException | null;
+  if (error?.code === 'ROCKET_ERR_INCOMPLETE_BODY') {
+    return Object.assign(new Error('Parse Error: Invalid EOF state'), { code: 'HPE_INVALID_EOF_STATE', reason: 'Invalid EOF state' });
+  }
+  if (error instanceof Error && typeof error.syscall === 'string') return error;
+  return undefined;
 }
 
 function flushPendingHead(bridged: BridgedRequest): void {
@@ -234,6 +262,10 @@ function onResponseFinish(this: http.ServerResponse & Bridged): void {
   }
   // Destroying the socket a tick later makes Node emit res 'close' after every 'finish' listener.
   process.nextTick(destroySocket, bridged.socket);
+}
+
+function onSocketError(this: BridgeSocket): void {
+  // The connection is cut by the socket's _destroy; the error itself was the app's to handle.
 }
 
 function destroySocket(socket: BridgeSocket): void {

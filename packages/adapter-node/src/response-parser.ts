@@ -102,9 +102,11 @@ export class ResponseParser implements ChunkSink {
           break;
         }
         case State.Length: {
-          const n = Math.min(this.#remaining, data.length - i);
-          if (n > 0) this.#body(data.subarray(i, i + n));
-          this.#remaining -= n;
+          // Bytes past the Content-Length in the same write (node:http sends them; it does not
+          // check) go on too: the server refuses to send them and closes the connection.
+          const n = data.length - i;
+          if (n > 0) this.#body(i === 0 ? data : data.subarray(i));
+          this.#remaining -= Math.min(n, this.#remaining);
           i += n;
           if (this.#remaining === 0) this.#finish(null);
           break;
@@ -124,8 +126,10 @@ export class ResponseParser implements ChunkSink {
           return this.#room;
         case State.NoBody:
         case State.Done:
-          // Node drops body writes for these itself; anything more is bytes written behind its back.
-          throw new ResponseParseError('bytes written after the end of the response');
+          // Body bytes after the end of a response (past its Content-Length, in a later write):
+          // node:http would send them; they are dropped, as the server never sends more than
+          // it announced.
+          return this.#room;
       }
     }
     return this.#room;
