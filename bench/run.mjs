@@ -39,14 +39,17 @@ const needsWrk = scenarios.some((s) => s.kind === 'wrk');
 const wrk = needsWrk ? ensureWrk() : wrkVersion();
 if (wrk === null) scenarios = scenarios.filter((s) => s.kind !== 'wrk');
 
+/** The servers that take part in `scenario`. */
+const serversFor = (scenario) => servers.filter((s) => s.scenarios === undefined || s.scenarios.includes(scenario.id));
+
 // The plan, and how long it should take.
 const wrkScenarios = scenarios.filter((s) => s.kind === 'wrk');
 const memory = scenarios.find((s) => s.kind === 'memory');
 const perCell = cfg.warmup + cfg.runs * (cfg.duration + PAUSE_MS / 1000);
 const estimate =
   (wrkScenarios.length ? CEILING.length * (cfg.warmup + cfg.duration + 1) : 0) +
-  wrkScenarios.length * servers.length * (perCell + 1) +
-  (memory ? servers.length * (8 + cfg.idleConnections / 2000) : 0);
+  wrkScenarios.reduce((sum, scenario) => sum + serversFor(scenario).length * (perCell + 1), 0) +
+  (memory ? serversFor(memory).length * (8 + cfg.idleConnections / 2000) : 0);
 console.log(`Rocket for Node benchmark — Node ${process.version}, wrk ${wrk ?? '(none)'}, ${machine().cpu} × ${machine().cores}`);
 console.log(`servers:   ${servers.map((s) => s.name).join(', ')} (ratios against ${BASELINE})`);
 console.log(`scenarios: ${scenarios.map((s) => `${s.id} ${s.name}`).join('; ') || '(none)'}`);
@@ -94,7 +97,7 @@ async function measureCeiling() {
 async function wrkScenario(scenario) {
   const cells = [];
   const live = [];
-  for (const server of servers) {
+  for (const server of serversFor(scenario)) {
     const cell = { scenario: scenario.id, scenarioName: scenario.name, kind: 'wrk', server: server.name, runs: [], warnings: [] };
     cells.push(cell);
     try {
@@ -157,7 +160,7 @@ async function wrkScenario(scenario) {
 
 async function memoryScenario(scenario) {
   const cells = [];
-  for (const server of servers) {
+  for (const server of serversFor(scenario)) {
     const cell = { scenario: scenario.id, scenarioName: scenario.name, kind: 'memory', server: server.name };
     try {
       Object.assign(cell, await measureMemory(server, cfg.idleConnections));
@@ -180,9 +183,13 @@ if (wrkScenarios.length) results.ceiling = await measureCeiling();
 for (const scenario of scenarios) {
   console.log(`\nscenario ${scenario.id}: ${scenario.name}${scenario.connections ? ` (-c${scenario.connections})` : ''}`);
   const cells = scenario.kind === 'memory' ? await memoryScenario(scenario) : await wrkScenario(scenario);
-  const base = cells.find((c) => c.server === BASELINE && !c.error);
   const metric = scenario.kind === 'memory' ? 'bytesPerConnection' : 'rps';
-  for (const c of cells) c.ratio = base && !c.error ? c[metric] / base[metric] : null;
+  for (const c of cells) {
+    const against = SERVERS.find((s) => s.name === c.server)?.compareWith ?? BASELINE;
+    const base = cells.find((b) => b.server === against && !b.error);
+    c.ratio = base && !c.error ? c[metric] / base[metric] : null;
+    c.ratioAgainst = against;
+  }
   results.cells.push(...cells);
 }
 

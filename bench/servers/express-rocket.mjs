@@ -1,0 +1,4 @@
+// Express on Rocket (through its adapter), for the benchmark's framework rows.
+import { express } from './frameworks.mjs';
+
+await express(true);

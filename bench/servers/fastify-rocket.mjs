@@ -1,0 +1,4 @@
+// Fastify on Rocket (through its adapter), for the benchmark's framework rows.
+import { fastify } from './frameworks.mjs';
+
+await fastify(true);
