@@ -256,3 +256,78 @@ describe('supertest', () => {
     await request(server).get('/').expect(200, 'hello');
   });
 });
+
+describe("'clientError'", () => {
+  type Seen = { code: string; bytes: string; closed: boolean };
+
+  /** One malformed request on `server` whose 'clientError' listener answers as Node's docs show. */
+  async function refuse(server: http.Server, text: string): Promise<Seen> {
+    const codes: string[] = [];
+    server.on('clientError', (error: NodeJS.ErrnoException, socket: net.Socket) => {
+      codes.push(error.code ?? '');
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nX-Answered-By: listener\r\n\r\n');
+      else socket.destroy();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const client = await RawClient.connect((server.address() as net.AddressInfo).port);
+    await client.write(text);
+    const bytes = (await client.readToEnd()).toString('latin1');
+    return { code: codes.join(','), bytes, closed: true };
+  }
+
+  test.each([
+    ['an invalid method', 'G@T / HTTP/1.1\r\nHost: t\r\n\r\n'],
+    ['a header section over 16 KiB', `GET / HTTP/1.1\r\nHost: t\r\nX-Big: ${'a'.repeat(17 * 1024)}\r\n\r\n`],
+    ['whitespace before a colon', 'GET / HTTP/1.1\r\nHost : t\r\n\r\n'],
+    ['Content-Length with Transfer-Encoding', 'POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
+  ])('%s: the listener answers with its own bytes, as on node:http', async (_name, text) => {
+    let reached = false;
+    const app = (_req: http.IncomingMessage, res: http.ServerResponse) => {
+      reached = true;
+      res.end();
+    };
+    const node = await refuse(track(http.createServer(app)), text);
+    const rocket = await refuse(track(createServer(app)), text);
+    expect(reached).toBe(false);
+    expect(rocket.bytes).toBe('HTTP/1.1 400 Bad Request\r\nX-Answered-By: listener\r\n\r\n');
+    expect(rocket).toEqual(node);
+  });
+
+  test('the error carries what was received, and the status Rocket would have sent', async () => {
+    const server = track(createServer(hello));
+    const errors: Record<string, unknown>[] = [];
+    server.on('clientError', (error: Record<string, unknown>, socket: net.Socket) => {
+      errors.push(error);
+      socket.destroy();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const client = await RawClient.connect((server.address() as net.AddressInfo).port);
+    await client.write('GET / HTTP/1.1\r\nHost: t\r\nBad Header: x\r\n\r\n');
+    expect((await client.readToEnd()).length).toBe(0);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: 'HPE_INVALID_HEADER_TOKEN', status: 400, rocketCode: 'ROCKET_ERR_BAD_HEADER' });
+    expect(String(errors[0]!.rawPacket)).toContain('Bad Header: x');
+  });
+
+  test('without a listener Rocket answers itself; a listener that never ends is closed after socketTimeout', async () => {
+    const plain = track(createServer(hello));
+    plain.listen(0, '127.0.0.1');
+    await once(plain, 'listening');
+    let client = await RawClient.connect((plain.address() as net.AddressInfo).port);
+    await client.write('G@T / HTTP/1.1\r\n\r\n');
+    expect((await client.readResponse()).status).toBe(400);
+
+    const silent = track(createServer({ rocket: { socketTimeout: 0.2 } }, hello));
+    let heard = 0;
+    silent.on('clientError', () => heard++);
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    client = await RawClient.connect((silent.address() as net.AddressInfo).port);
+    await client.write('G@T / HTTP/1.1\r\n\r\n');
+    expect((await client.readToEnd()).length).toBe(0);
+    expect(heard).toBe(1);
+    await expect.poll(() => silent.rocket?.stats().connections.open).toBe(0);
+  });
+});

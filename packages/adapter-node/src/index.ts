@@ -9,4 +9,5 @@
 export { createServer, RocketServer, type CreateServerOptions } from './server.js';
 export { toGateway, bridgeApp, type RequestListener, type Dispatcher } from './bridge.js';
 export { BridgeSocket } from './bridge-socket.js';
+export { ClientErrorSocket, type ClientError } from './client-error.js';
 export { ResponseParser, ResponseParseError, type ResponseSink } from './response-parser.js';

@@ -7,9 +7,10 @@
 
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import { Rocket, type RocketOptions } from '@rocketserver/core';
+import { Rocket, type ClientErrorReply, type HttpError, type RocketOptions } from '@rocketserver/core';
 import { bridgeApp, type Dispatcher, type RequestListener } from './bridge.js';
 import type { BridgeSocket } from './bridge-socket.js';
+import { ClientErrorSocket, clientError } from './client-error.js';
 
 /**
  * `http.createServer` options, plus `rocket` for the server underneath (workers, limits,
@@ -109,8 +110,17 @@ export class RocketServer extends http.Server {
       requestTimeout: (v.requestTimeout ?? 0) / 1000,
       maxRequestsPerConnection: v.maxRequestsPerSocket ?? 0,
       ...(v.maxHeadersCount ? { maxHeaders: v.maxHeadersCount } : {}),
+      onClientError: (error, reply) => this.#clientError(error, reply),
       ...this.#rocketOptions,
     };
+  }
+
+  /** A request refused before it was dispatched goes to `'clientError'` listeners, if there are any. */
+  #clientError(error: HttpError, reply: ClientErrorReply): boolean {
+    // node:http answers a failed expectation itself (417), never through 'clientError'.
+    if (this.listenerCount('clientError') === 0 || error.code === 'ROCKET_ERR_EXPECTATION_FAILED') return false;
+    this.emit('clientError', clientError(error, reply.received), new ClientErrorSocket(reply));
+    return true;
   }
 
   #applyOptions(): void {

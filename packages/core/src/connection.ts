@@ -30,6 +30,7 @@
  */
 
 import type { Socket } from 'node:net';
+import type { ClientErrorReply } from './client-error.js';
 import type { ConnectionInfo, ServerInfo } from './environ.js';
 import { HttpError } from './errors.js';
 import { describeError, Exchange } from './exchange.js';
@@ -608,7 +609,70 @@ export class Connection implements TimerEntry, PoolMember {
       }
     }
     this.server.logger.debug(`connection ${this.info.id}: ${error.status} ${error.code}: ${error.message}`);
+    if (exchange === null && error.status !== 503 && this.#offerClientError(error)) return;
     this.#sendError(error.status, error.message, error.status === 503 ? `Retry-After: ${RETRY_AFTER}\r\n` : '', isHead);
+  }
+
+  /**
+   * Let the `onClientError` hook answer a request refused before any app saw it. True if it took
+   * the connection: reading stops, what the hook writes goes out, and it ends the connection (or
+   * `socketTimeout` does).
+   */
+  #offerClientError(error: HttpError): boolean {
+    const hook = this.server.options.onClientError;
+    if (hook === null) return false;
+    const received = this.#buf === null ? Buffer.alloc(0) : Buffer.from(this.#buf.subarray(this.#start, this.#end));
+    let open = true;
+    const socket = this.socket;
+    const reply: ClientErrorReply = {
+      info: this.info,
+      received,
+      write: (data) => {
+        if (open && !socket.destroyed) socket.write(data);
+      },
+      end: (data) => {
+        if (!open) return;
+        open = false;
+        if (socket.destroyed) return;
+        if (data === undefined) socket.end();
+        else socket.end(data);
+      },
+      destroy: () => {
+        open = false;
+        // What the hook wrote is still corked: hand it to the system first, as a write followed
+        // by destroy() on a plain socket would have.
+        while (socket.writableCorked > 0) socket.uncork();
+        socket.destroy();
+      },
+    };
+    let handled: boolean;
+    try {
+      handled = hook(error, reply) === true;
+    } catch (hookError) {
+      this.server.logger.error(`the onClientError hook threw: ${describeError(hookError)}`);
+      handled = false;
+    }
+    if (!handled) {
+      open = false;
+      return false;
+    }
+    // Stop serving as #shutdown does, but leave the ending to the hook.
+    if (this.#state === State.Queued) this.server.pool.remove(this);
+    this.#state = State.Closing;
+    this.#queuedHead = null;
+    if (this.#hasWorker) this.#releaseWorker();
+    this.#buf = null;
+    this.#start = this.#end = 0;
+    this.#flushBatch();
+    if (this.#paused) {
+      this.#paused = false;
+      socket.resume();
+    }
+    if (open) {
+      const socketTimeout = this.server.options.socketTimeout * 1000;
+      this.server.monitor.arm(this, TimerKind.Linger, socketTimeout > 0 ? socketTimeout : LINGER_MS);
+    }
+    return true;
   }
 
   #sendError(status: number, detail: string | undefined, extraHeaders = '', isHead = false): void {

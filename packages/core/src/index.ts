@@ -11,6 +11,7 @@ export { Rocket, type AppInfo, type Method, type RocketStats } from './rocket.js
 export { OPTIONS, VERSION, defaultLogger, resolveOptions, type Logger, type RocketOptions, type ResolvedOptions } from './options.js';
 export { HttpError, RocketError, type HttpErrorCode, type RocketErrorCode } from './errors.js';
 export type { Environ, WsgiInput, WsgiErrors, ConnectionInfo, TlsInfo } from './environ.js';
+export type { ClientErrorHook, ClientErrorReply } from './client-error.js';
 export type { GatewayApp, GatewayBody } from './gateway.js';
 export type { StartResponse, WriteCallable, ResponseHeaders, BodyChunk } from './response.js';
 export type { Interface, PlainInterface, TlsInterface, MutualTlsInterface } from './interfaces.js';

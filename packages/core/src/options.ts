@@ -6,6 +6,7 @@
 
 import { hostname } from 'node:os';
 import { createRequire } from 'node:module';
+import type { ClientErrorHook } from './client-error.js';
 import { RocketError } from './errors.js';
 
 /** The package version, read from package.json so it follows releases. */
@@ -62,6 +63,8 @@ export interface RocketOptions {
   serverSoftware?: string;
   /** Where server messages go. Default: warnings and errors on stderr. */
   logger?: Logger;
+  /** Answers requests refused before any app saw them, instead of Rocket's own response. Default none. */
+  onClientError?: ClientErrorHook | null;
 }
 
 export type ResolvedOptions = Required<RocketOptions>;
@@ -110,6 +113,11 @@ export const OPTIONS: { readonly [K in keyof RocketOptions]-?: OptionSpec<K> } =
   serverName: { default: () => hostname(), check: text, doc: 'SERVER_NAME in the environ (default: the host name)', arg: 'NAME' },
   serverSoftware: { default: () => `Rocket/${VERSION}`, check: headerText, doc: "SERVER_SOFTWARE and the Server header; '' sends no Server header", arg: 'TEXT' },
   logger: { default: () => defaultLogger, check: checkLogger, doc: 'an object with debug/info/warn/error (console, pino, winston…)' },
+  onClientError: {
+    default: () => null,
+    check: (v) => (v === null || typeof v === 'function' ? undefined : 'must be a function or null'),
+    doc: "(error, reply) => boolean: answer a request refused before any app saw it; true = answered (node:http's 'clientError')",
+  },
 };
 
 function checkLogger(v: unknown): string | undefined {
