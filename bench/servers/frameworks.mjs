@@ -86,7 +86,8 @@ export async function fastify(onRocket) {
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, body, done) => done(null, body));
   app.get('/hello', (req, reply) => reply.type(TEXT).send(HELLO));
   app.post('/echo', (req, reply) => reply.type(TEXT).send(req.body));
-  app.get('/stream', (req, reply) => reply.type(TEXT).send((async function* () { yield* stream(); })()));
+  const { Readable } = await import('node:stream');
+  app.get('/stream', (req, reply) => reply.type(TEXT).send(Readable.from(stream())));
   app.get('/gc', (req, reply) => reply.type(TEXT).send(collectGarbage()));
   app.get('/count', (req, reply) =>
     app.server.getConnections((error, open) => reply.type(TEXT).send(JSON.stringify({ open }))),
