@@ -32,7 +32,7 @@
 import type { Socket } from 'node:net';
 import type { ClientErrorReply } from './client-error.js';
 import type { ConnectionInfo, ServerInfo } from './environ.js';
-import { HttpError } from './errors.js';
+import { HttpError, RocketError } from './errors.js';
 import { describeError, Exchange } from './exchange.js';
 import type { GatewayApp } from './gateway.js';
 import type { ChunkedLimits } from './http/chunked.js';
@@ -62,6 +62,8 @@ export interface ServerContext {
   /** The connection was handed over (an Upgrade); its socket is no longer served as HTTP. */
   connectionDetached(conn: Connection, socket: Socket): void;
   requestCompleted(): void;
+  /** How many connections wait, idle, for a request (for maxIdleConnections). */
+  idleConnections(): number;
 }
 
 const enum State {
@@ -120,6 +122,8 @@ export class Connection implements TimerEntry, PoolMember {
   #awaitingDrain = false;
   /** Bytes queued on the socket when the write deadline was armed, to tell progress from a stall. */
   #writeMark = 0;
+  /** The same, in bytes of writes in flight that the kernel has not taken yet. */
+  #wireMark = 0;
   /** `#buf` is our own allocation, with room after `#end` to append into. */
   #ownsBuffer = false;
   /** While #process runs, text to send is collected here and written once, in one piece. */
@@ -393,6 +397,7 @@ export class Connection implements TimerEntry, PoolMember {
       const framing = requestBodyFraming(head, this.server.options.maxBodySize);
       const expectContinue = checkExpect(head) && framing.kind !== 'none';
       exchange = new Exchange(this, head, framing, expectContinue);
+      if (expectContinue && this.server.options.eagerContinue) exchange.wantBody();
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
       this.#reject(error, head);
@@ -436,15 +441,23 @@ export class Connection implements TimerEntry, PoolMember {
 
   /** May the connection carry another request after `head`'s response? */
   mayKeepAlive(head: RequestHead): boolean {
-    const max = this.server.options.maxRequestsPerConnection;
+    const options = this.server.options;
+    const max = options.maxRequestsPerConnection;
     return (
       !this.server.stopping &&
       !this.#retiring &&
       (max === 0 || this.#requests + 1 < max) &&
       // A client that shut down its side can still have pipelined requests waiting here.
       !(this.#peerEnded && this.#start === this.#end) &&
-      requestWantsKeepAlive(head.version, head.connection === null ? 0 : connectionOptions(head.connection))
+      // A server speaking HTTP/1.0 keeps a connection only when the client asks, whatever its version.
+      requestWantsKeepAlive(Math.min(head.version, this.protocolVersion), head.connection === null ? 0 : connectionOptions(head.connection)) &&
+      (options.maxIdleConnections === 0 || this.server.idleConnections() < options.maxIdleConnections)
     );
+  }
+
+  /** 11, or 10 when the server speaks HTTP/1.0 (the protocol option). */
+  get protocolVersion(): number {
+    return this.server.options.protocol === 'HTTP/1.0' ? 10 : 11;
   }
 
   /** The app waits for body bytes: make sure they are read, and time their arrival. */
@@ -467,6 +480,7 @@ export class Connection implements TimerEntry, PoolMember {
   /** Time the client's reading: no progress for `socketTimeout` and the connection is closed. */
   #armWrite(): void {
     this.#writeMark = this.socket.writableLength;
+    this.#wireMark = unsentOnWire(this.socket);
     this.server.monitor.arm(this, TimerKind.Write, this.server.options.socketTimeout * 1000);
   }
 
@@ -526,7 +540,7 @@ export class Connection implements TimerEntry, PoolMember {
       );
       exchange.kill(error);
       if (committed) this.#abort();
-      else this.#sendError(500, undefined, '', exchange.isHead);
+      else this.#sendError(500, publicDetail(error), '', exchange.isHead);
     });
   }
 
@@ -601,7 +615,14 @@ export class Connection implements TimerEntry, PoolMember {
     const isHead = (head ?? this.#queuedHead)?.method === 'HEAD' || exchange?.isHead === true;
     if (exchange !== null) {
       const committed = exchange.response.committed;
+      const complete = exchange.response.ended;
       exchange.kill(error);
+      if (complete) {
+        // The response is whole; only the unread body it left behind is bad: send it, then close.
+        this.server.logger.debug(`connection ${this.info.id}: ${error.message} in the body drained after the response`);
+        this.#shutdown();
+        return;
+      }
       if (committed) {
         this.server.logger.debug(`connection ${this.info.id}: ${error.message} after the response head was sent`);
         this.#abort();
@@ -676,7 +697,8 @@ export class Connection implements TimerEntry, PoolMember {
   }
 
   #sendError(status: number, detail: string | undefined, extraHeaders = '', isHead = false): void {
-    const response = errorResponse(status, detail, httpDate(), this.server.options.serverSoftware || null, extraHeaders, isHead);
+    const options = this.server.options;
+    const response = errorResponse(status, detail, httpDate(), options.serverSoftware || null, extraHeaders, isHead, options.protocol);
     this.send(Buffer.from(response, 'utf8'));
     this.#shutdown();
   }
@@ -715,6 +737,12 @@ export class Connection implements TimerEntry, PoolMember {
     this.socket.destroy();
   }
 
+  /** No request came in time: close, silently unless the server answers such connections (idle408). */
+  #closeIdle(): void {
+    if (this.server.options.idle408) this.#reject(new HttpError(408, 'ROCKET_ERR_TIMEOUT', 'no request arrived in time'));
+    else this.#shutdown();
+  }
+
   /** Close now, whatever is in flight. */
   destroy(): void {
     this.socket.destroy();
@@ -724,12 +752,12 @@ export class Connection implements TimerEntry, PoolMember {
     this.#guard(function (this: Connection) {
       switch (kind) {
         case TimerKind.Idle:
-          this.#shutdown();
+          this.#closeIdle();
           return;
         case TimerKind.Head:
           if (this.#state !== State.Head) return;
-          // Nothing of a request arrived: just close. Part of one did: tell the client why.
-          if (this.#start === this.#end) this.#shutdown();
+          // Nothing of a request arrived: close. Part of one did: tell the client why.
+          if (this.#start === this.#end) this.#closeIdle();
           else this.#reject(new HttpError(408, 'ROCKET_ERR_TIMEOUT', 'the request head did not arrive in time'));
           return;
         case TimerKind.Queue:
@@ -742,7 +770,9 @@ export class Connection implements TimerEntry, PoolMember {
           return;
         case TimerKind.Write: {
           const left = this.socket.writableLength;
-          if (left > 0 && left < this.#writeMark) {
+          // Progress is fewer bytes queued, or — while one large write is in flight, which the
+          // stream counts as a whole until it is done — fewer of its bytes left for the kernel.
+          if (left > 0 && (left < this.#writeMark || unsentOnWire(this.socket) < this.#wireMark)) {
             // Slow, but reading: another period.
             this.#armWrite();
             return;
@@ -868,4 +898,21 @@ function checkExpect(head: RequestHead): boolean {
   if (head.expect === null || head.version === 10) return false;
   if (trimOWS(head.expect).toLowerCase() === '100-continue') return true;
   throw new HttpError(417, 'ROCKET_ERR_EXPECTATION_FAILED', 'only the 100-continue expectation is supported');
+}
+
+/**
+ * What a 500 may tell the client about why: only what the server itself found wrong with the
+ * response (never an app's own error message, which may hold secrets).
+ */
+function publicDetail(error: unknown): string | undefined {
+  return error instanceof RocketError && error.code === 'ROCKET_ERR_RESPONSE_LENGTH' ? error.message : undefined;
+}
+
+/**
+ * Bytes of the writes in flight that the kernel has not taken yet (libuv's write queue): unlike
+ * `writableLength`, it shrinks while a large write is going out piece by piece.
+ */
+function unsentOnWire(socket: Socket): number {
+  const handle = (socket as unknown as { _handle?: { writeQueueSize?: unknown } | null })._handle;
+  return typeof handle?.writeQueueSize === 'number' ? handle.writeQueueSize : 0;
 }

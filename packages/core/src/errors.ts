@@ -79,7 +79,8 @@ export type RocketErrorCode =
   | 'ROCKET_ERR_BIND'
   | 'ROCKET_ERR_STATE'
   | 'ROCKET_ERR_START_RESPONSE'
-  | 'ROCKET_ERR_RESPONSE';
+  | 'ROCKET_ERR_RESPONSE'
+  | 'ROCKET_ERR_RESPONSE_LENGTH';
 
 /**
  * A configuration or usage error: bad option, interface that cannot bind, unreadable TLS file, or a

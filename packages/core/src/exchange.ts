@@ -17,6 +17,7 @@ import { RocketError } from './errors.js';
 import { CONNECTION_UPGRADE, connectionOptions } from './http/framing.js';
 
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+const CONTINUE_10 = 'HTTP/1.0 100 Continue\r\n\r\n';
 
 export class Exchange implements GatewayExchange, ResponseOwner, BodySource, ChunkSink {
   readonly conn: Connection;
@@ -47,7 +48,8 @@ export class Exchange implements GatewayExchange, ResponseOwner, BodySource, Chu
     this.conn = conn;
     this.head = head;
     this.isHead = head.method === 'HEAD';
-    this.version = head.version;
+    // What this response may use: HTTP/1.1 features only when both sides speak HTTP/1.1.
+    this.version = Math.min(head.version, conn.protocolVersion);
     this.startTime = performance.now();
     if (framing.kind === 'none') {
       this.input = null;
@@ -156,7 +158,7 @@ export class Exchange implements GatewayExchange, ResponseOwner, BodySource, Chu
   wantBody(): void {
     if (this.#expectContinue && !this.response.committed) {
       this.#expectContinue = false;
-      this.conn.send(CONTINUE);
+      this.conn.send(this.conn.protocolVersion === 11 ? CONTINUE : CONTINUE_10);
     }
     this.conn.bodyWanted();
   }
@@ -177,6 +179,14 @@ export class Exchange implements GatewayExchange, ResponseOwner, BodySource, Chu
 
   get serverSoftware(): string {
     return this.conn.server.options.serverSoftware;
+  }
+
+  get protocol(): string {
+    return this.conn.server.options.protocol;
+  }
+
+  get minimalConnectionHeaders(): boolean {
+    return this.conn.server.options.connectionHeaders === 'minimal';
   }
 
   keepAliveAllowed(): boolean {

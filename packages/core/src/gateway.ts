@@ -10,7 +10,8 @@
  * - An async iterator streams from its first chunk: nothing waits for a second one.
  * - When the socket is full, iteration pauses until it drains.
  * - The iterator's `return()` (WSGI's `close()`) is always called, and a `close()` method on the
- *   body too, whether the body was sent, failed or the client went away.
+ *   body too, whether the body was sent, failed or the client went away — before the response
+ *   ends, so a `write()` inside `close()` is still part of the body.
  */
 
 import type { Environ } from './environ.js';
@@ -113,6 +114,7 @@ type AnyIterator = Iterator<BodyChunk> | AsyncIterator<BodyChunk>;
  */
 async function pump(iterator: AnyIterator, body: object, sync: boolean, exchange: GatewayExchange): Promise<void> {
   const response = exchange.response;
+  const close = wsgiClose(iterator, body);
   let failure: unknown = null;
   let failed = false;
   try {
@@ -124,9 +126,9 @@ async function pump(iterator: AnyIterator, body: object, sync: boolean, exchange
       result = (isThenable(next) ? await next : next) as IteratorResult<BodyChunk>;
     }
     if (result.done) {
-      response.end();
+      // Nothing to send: the response ends below, after close(), which may still write.
     } else if (sync) {
-      await pumpSync(iterator as Iterator<BodyChunk>, result.value, response);
+      await pumpSync(iterator as Iterator<BodyChunk>, result.value, response, close === null);
     } else {
       if (!response.write(result.value) && !response.aborted) await response.drained();
       while (!response.aborted) {
@@ -134,26 +136,34 @@ async function pump(iterator: AnyIterator, body: object, sync: boolean, exchange
         if (result.done) break;
         if (!response.write(result.value) && !response.aborted) await response.drained();
       }
-      response.end();
     }
   } catch (error) {
     failed = true;
     failure = error;
   }
-  await closeBody(iterator, body, exchange);
+  await closeBody(iterator, close, body, exchange);
+  if (!failed && !response.ended && !response.aborted) {
+    try {
+      response.end();
+    } catch (error) {
+      failed = true;
+      failure = error;
+    }
+  }
   if (failed) exchange.appFailed(failure);
   else exchange.appFinished();
 }
 
 /**
- * The rest of a synchronous body, from its first non-empty chunk. One chunk is read ahead: if the
- * first was also the last, the body has a known length. Chunks are corked together until the
- * socket has enough; then the batch goes out and the loop waits for the client.
+ * The rest of a synchronous body, from its first non-empty chunk. Unless the body has a close()
+ * that may still write, one chunk is read ahead: if the first was also the last, the body has a
+ * known length and the response ends with it. Chunks are corked together until the socket has
+ * enough; then the batch goes out and the loop waits for the client.
  */
-async function pumpSync(iterator: Iterator<BodyChunk>, first: BodyChunk, response: Response): Promise<void> {
+async function pumpSync(iterator: Iterator<BodyChunk>, first: BodyChunk, response: Response, mayEnd: boolean): Promise<void> {
   let result = iterator.next();
   while (!result.done && isEmpty(result.value)) result = iterator.next();
-  if (result.done) {
+  if (result.done && mayEnd) {
     response.sendAll([first]);
     return;
   }
@@ -172,19 +182,26 @@ async function pumpSync(iterator: Iterator<BodyChunk>, first: BodyChunk, respons
       room = response.write(result.value);
       result = iterator.next();
     }
-    if (!response.aborted) response.end();
   } finally {
     if (corked) response.uncork();
   }
 }
 
-async function closeBody(iterator: AnyIterator, body: object, exchange: GatewayExchange): Promise<void> {
+/** WSGI's close() of a body: a method other than the iterator's own return(). */
+function wsgiClose(iterator: AnyIterator, body: object): (() => unknown) | null {
+  const close = (body as { close?: unknown }).close;
+  return typeof close === 'function' && close !== iterator.return ? (close as () => unknown) : null;
+}
+
+/**
+ * Close the body: the iterator's return(), then WSGI's close() — before the response ends, so
+ * what close() writes is part of the body (as in cheroot).
+ */
+async function closeBody(iterator: AnyIterator, close: (() => unknown) | null, body: object, exchange: GatewayExchange): Promise<void> {
   try {
     const returned = iterator.return?.();
     if (isThenable(returned)) await returned;
-    // WSGI's close(): called unless it is the iterator's return() just called.
-    const close = (body as { close?: unknown }).close;
-    if (typeof close === 'function' && close !== iterator.return) {
+    if (close !== null) {
       const closed: unknown = close.call(body);
       if (isThenable(closed)) await closed;
     }

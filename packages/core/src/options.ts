@@ -61,6 +61,18 @@ export interface RocketOptions {
   serverName?: string;
   /** `SERVER_SOFTWARE` and the `Server` response header; `''` sends no `Server` header. Default `Rocket/<version>`. */
   serverSoftware?: string;
+  /** The protocol this server speaks, on every status line: `'HTTP/1.0'` never chunks and keeps a connection only when asked. Default `'HTTP/1.1'`. */
+  protocol?: 'HTTP/1.1' | 'HTTP/1.0';
+  /** `'explicit'`: every response says `Connection: keep-alive` (with the `Keep-Alive` hint) or `close`; `'minimal'`: only what the protocol needs. Default `'explicit'`. */
+  connectionHeaders?: 'explicit' | 'minimal';
+  /** Send `100 Continue` as soon as a request asks for it, instead of when the app first reads the body. Default false. */
+  eagerContinue?: boolean;
+  /** Refuse an HTTP/1.1 request without a `Host` header field (400), as RFC 9112 requires. Default true. */
+  requireHost?: boolean;
+  /** Most idle keep-alive connections; a response that would make one more says `Connection: close`. 0 = no limit. Default 0. */
+  maxIdleConnections?: number;
+  /** A connection that sends no request within `timeout` is answered `408 Request Timeout` before it closes. Default false. */
+  idle408?: boolean;
   /** Where server messages go. Default: warnings and errors on stderr. */
   logger?: Logger;
   /** Answers requests refused before any app saw them, instead of Rocket's own response. Default none. */
@@ -112,6 +124,22 @@ export const OPTIONS: { readonly [K in keyof RocketOptions]-?: OptionSpec<K> } =
   maxDrainSize: { default: () => 256 * 1024, check: count(0), doc: 'most bytes of an unread request body discarded to keep a connection open', arg: 'BYTES' },
   serverName: { default: () => hostname(), check: text, doc: 'SERVER_NAME in the environ (default: the host name)', arg: 'NAME' },
   serverSoftware: { default: () => `Rocket/${VERSION}`, check: headerText, doc: "SERVER_SOFTWARE and the Server header; '' sends no Server header", arg: 'TEXT' },
+  protocol: {
+    default: () => 'HTTP/1.1',
+    check: (v) => (v === 'HTTP/1.1' || v === 'HTTP/1.0' ? undefined : "must be 'HTTP/1.1' or 'HTTP/1.0'"),
+    doc: "the protocol on every status line; 'HTTP/1.0' never chunks and keeps a connection only when the client asks",
+    arg: 'VERSION',
+  },
+  connectionHeaders: {
+    default: () => 'explicit',
+    check: (v) => (v === 'explicit' || v === 'minimal' ? undefined : "must be 'explicit' or 'minimal'"),
+    doc: "'explicit': every response says Connection: keep-alive (with the Keep-Alive hint) or close; 'minimal': only what the protocol needs",
+    arg: 'STYLE',
+  },
+  eagerContinue: { default: () => false, check: flag, doc: 'send 100 Continue as soon as a request asks, not when the app first reads the body' },
+  requireHost: { default: () => true, check: flag, doc: 'refuse an HTTP/1.1 request without a Host header field (400, RFC 9112 §3.2)' },
+  maxIdleConnections: { default: () => 0, check: count(0), doc: 'most idle keep-alive connections; beyond, the response says Connection: close; 0 = no limit', arg: 'N' },
+  idle408: { default: () => false, check: flag, doc: 'answer a connection that sends no request within timeout with 408 before closing it' },
   logger: { default: () => defaultLogger, check: checkLogger, doc: 'an object with debug/info/warn/error (console, pino, winston…)' },
   onClientError: {
     default: () => null,

@@ -49,6 +49,10 @@ export interface ResponseOwner {
   readonly keepAliveHint: number;
   /** `Server` header value, or '' for none. */
   readonly serverSoftware: string;
+  /** What the status line starts with: `HTTP/1.1`, or `HTTP/1.0` for a server that speaks only that. */
+  readonly protocol: string;
+  /** Send only the Connection header fields the protocol needs (the connectionHeaders option). */
+  readonly minimalConnectionHeaders: boolean;
   /** May the connection stay open after this response, as far as the request and server are concerned? */
   keepAliveAllowed(): boolean;
   /** The response is complete on the wire. */
@@ -289,7 +293,8 @@ export class Response {
     const owner = this.#owner;
     const code = this.#status!.code;
     const http11 = owner.version === 11;
-    let head = this.#status!.line + this.#headerLines;
+    const statusLine = this.#status!.line;
+    let head = (owner.protocol === 'HTTP/1.1' ? statusLine : owner.protocol + statusLine.slice(8)) + this.#headerLines;
     let framing: Framing;
     if (isBodilessStatus(code)) {
       framing = Framing.None;
@@ -323,7 +328,14 @@ export class Response {
     this.#keepAlive = keepAlive;
     if (!this.#hasDate) head += `Date: ${httpDate()}\r\n`;
     if (!this.#hasServer && owner.serverSoftware !== '') head += `Server: ${owner.serverSoftware}\r\n`;
-    if (keepAlive) {
+    if (owner.minimalConnectionHeaders) {
+      // What each version needs said: HTTP/1.1 persists unless told, HTTP/1.0 closes unless told.
+      if (keepAlive && !http11) {
+        head += owner.keepAliveHint > 0 ? `Connection: Keep-Alive\r\nKeep-Alive: timeout=${owner.keepAliveHint}\r\n\r\n` : 'Connection: Keep-Alive\r\n\r\n';
+      } else {
+        head += keepAlive || !http11 ? '\r\n' : 'Connection: close\r\n\r\n';
+      }
+    } else if (keepAlive) {
       head += owner.keepAliveHint > 0 ? `Connection: keep-alive\r\nKeep-Alive: timeout=${owner.keepAliveHint}\r\n\r\n` : 'Connection: keep-alive\r\n\r\n';
     } else {
       head += 'Connection: close\r\n\r\n';
@@ -348,6 +360,7 @@ export class Response {
     if (chunks.length === 1 && typeof chunks[0] === 'string') {
       const text = chunks[0];
       const length = Buffer.byteLength(text);
+      this.#checkWholeLength(length);
       const head = this.#commit(length);
       if (this.#framing === Framing.Length && this.#expected === length && length === text.length) {
         this.#sent = length;
@@ -365,6 +378,7 @@ export class Response {
       buffers[i] = b;
       total += b.length;
     }
+    this.#checkWholeLength(total);
     const head = this.#commit(total);
     const socket = this.#owner.socket;
     socket.cork();
@@ -372,6 +386,16 @@ export class Response {
     for (const b of buffers) if (b.length > 0) this.#writeBody(b);
     this.#finish();
     socket.uncork();
+  }
+
+  /**
+   * A whole body longer than the Content-Length the app declared is an error of the app, found
+   * before anything was sent: it becomes a 500 instead of a truncated response.
+   */
+  #checkWholeLength(total: number): void {
+    if (this.#appLength !== -1 && total > this.#appLength && !this.#owner.isHead && !isBodilessStatus(this.#status!.code)) {
+      throw new RocketError('ROCKET_ERR_RESPONSE_LENGTH', 'The requested resource returned more bytes than the declared Content-Length.');
+    }
   }
 
   /**
@@ -503,7 +527,7 @@ export class Response {
       throw new RocketError('ROCKET_ERR_RESPONSE', `invalid reason phrase ${JSON.stringify(reason)}`);
     }
     const status = reason === '' ? parseStatus(String(code))!.line : `HTTP/1.1 ${code} ${reason}\r\n`;
-    this.#out(status + fieldLines(headers, 'interim response header') + '\r\n');
+    this.#out((this.#owner.protocol === 'HTTP/1.1' ? status : this.#owner.protocol + status.slice(8)) + fieldLines(headers, 'interim response header') + '\r\n');
     if (code === 100) this.#owner.continueSent();
   }
 

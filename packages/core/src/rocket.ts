@@ -142,16 +142,34 @@ export class Rocket {
       errors: stderrStream,
       fileWrapper,
     };
+    // Read when used, like every option: a running server's limits may be changed.
     const headLimits: HeadLimits = {
-      maxRequestLine: resolved.maxRequestLine,
-      maxHeaderSize: resolved.maxHeaderSize,
-      maxHeaders: resolved.maxHeaders,
+      get maxRequestLine() {
+        return resolved.maxRequestLine;
+      },
+      get maxHeaderSize() {
+        return resolved.maxHeaderSize;
+      },
+      get maxHeaders() {
+        return resolved.maxHeaders;
+      },
+      get requireHost() {
+        return resolved.requireHost;
+      },
     };
     const chunkedLimits: ChunkedLimits = {
-      maxBodySize: resolved.maxBodySize,
-      maxChunkExtensions: resolved.maxChunkExtensions,
-      maxTrailerSize: resolved.maxHeaderSize,
-      maxTrailers: resolved.maxHeaders,
+      get maxBodySize() {
+        return resolved.maxBodySize;
+      },
+      get maxChunkExtensions() {
+        return resolved.maxChunkExtensions;
+      },
+      get maxTrailerSize() {
+        return resolved.maxHeaderSize;
+      },
+      get maxTrailers() {
+        return resolved.maxHeaders;
+      },
     };
     this.#context = {
       app: appInfo.wsgi_app,
@@ -177,6 +195,11 @@ export class Rocket {
       },
       requestCompleted: () => {
         this.#requests++;
+      },
+      idleConnections: () => {
+        let idle = 0;
+        for (const conn of this.#connections) if (conn.idle) idle++;
+        return idle;
       },
     };
   }

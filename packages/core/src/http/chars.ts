@@ -33,9 +33,10 @@ export const FIELD_VALUE = table((c) => c === 0x09 || c === 0x20 || (c >= 0x21 &
 /**
  * Characters allowed in a request-target. The URI grammar (RFC 3986) is ASCII-only and has no
  * whitespace or control characters; we accept every VCHAR (as llhttp does) so that clients that
- * leave `|`, `{` or `^` unencoded keep working, and refuse everything else.
+ * leave `|`, `{` or `^` unencoded keep working — except `#`: a fragment is never part of a
+ * request-target (RFC 9112 §3.2), and one that reached the app would end up in QUERY_STRING.
  */
-export const TARGET = table((c) => c >= 0x21 && c <= 0x7e);
+export const TARGET = table((c) => c >= 0x21 && c <= 0x7e && c !== 0x23);
 
 /** Hex digit value, or -1. */
 export const HEX = new Int8Array(256).fill(-1);

@@ -22,6 +22,8 @@ export interface HeadLimits {
   maxHeaderSize: number;
   /** Most header fields (431 beyond). */
   maxHeaders: number;
+  /** Refuse an HTTP/1.1 request without Host (400); true unless the operator chose otherwise. */
+  requireHost?: boolean;
 }
 
 /** Where the request-target is in the URI grammar (RFC 9112 §3.2). */
@@ -188,6 +190,11 @@ function parseCompleteHead(buf: Buffer, base: number, end: number, limits: HeadL
   // HTTP-version = "HTTP/" DIGIT "." DIGIT   (RFC 9112 §2.3): exactly eight characters.
   const v = i;
   if (end - v < 10 || buf[v + 8] !== CR) {
+    // A whole line whose last part, without spaces, is a version of the wrong length ("HTTP/1").
+    const cr = buf.indexOf(CR, v);
+    if (cr > v && cr + 1 < end && buf[cr + 1] === LF && !hasSpaceOrLF(buf, v, cr)) {
+      throw new HttpError(400, 'ROCKET_ERR_BAD_VERSION', 'the HTTP-version is malformed');
+    }
     throw badRequestLine(buf, Math.min(v + 8, end - 1), 'ROCKET_ERR_BAD_VERSION', 'the HTTP-version is malformed');
   }
   if (buf[v + 9] !== LF) throw bareCR();
@@ -220,7 +227,7 @@ function parseCompleteHead(buf: Buffer, base: number, end: number, limits: HeadL
   for (let k = 0; k < raw.length; k += 2) noteFramingField(head, raw[k]!, raw[k + 1]!);
 
   checkTarget(head);
-  checkHost(head);
+  checkHost(head, limits.requireHost !== false);
   return head;
 }
 
@@ -371,10 +378,10 @@ function isScheme(t: string, end: number): boolean {
  * Host header field and to any request message that contains more than one Host header field line
  * or a Host header field with an invalid field value."
  */
-function checkHost(head: RequestHead): void {
+function checkHost(head: RequestHead, required: boolean): void {
   if (head.hostCount > 1) throw new HttpError(400, 'ROCKET_ERR_BAD_HOST', 'more than one Host header field');
   if (head.hostCount === 0) {
-    if (head.version === 11) throw new HttpError(400, 'ROCKET_ERR_BAD_HOST', 'HTTP/1.1 request without a Host header field');
+    if (head.version === 11 && required) throw new HttpError(400, 'ROCKET_ERR_BAD_HOST', 'HTTP/1.1 request without a Host header field');
     return;
   }
   if (!isHostValue(head.host!)) throw new HttpError(400, 'ROCKET_ERR_BAD_HOST', 'invalid Host header field value');
@@ -431,6 +438,14 @@ function badRequestLine(buf: Buffer, i: number, code: HttpErrorCode, why: string
   }
   if (c === SP || c === HTAB) return new HttpError(400, 'ROCKET_ERR_BAD_REQUEST_LINE', 'the request-line parts are not separated by single spaces');
   return new HttpError(400, code, why);
+}
+
+function hasSpaceOrLF(buf: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = buf[i];
+    if (c === SP || c === HTAB || c === LF) return true;
+  }
+  return false;
 }
 
 function bareLF(): HttpError {

@@ -78,11 +78,12 @@ export function errorResponse(
   server: string | null,
   extraHeaders = '',
   withoutBody = false,
+  protocol = 'HTTP/1.1',
 ): string {
   const reason = STATUS_REASONS[code] ?? 'Error';
   const body = detail ? `${code} ${reason}: ${detail}\n` : `${code} ${reason}\n`;
   return (
-    `HTTP/1.1 ${code} ${reason}\r\n` +
+    `${protocol} ${code} ${reason}\r\n` +
     `Date: ${date}\r\n` +
     (server ? `Server: ${server}\r\n` : '') +
     'Content-Type: text/plain; charset=utf-8\r\n' +

@@ -66,8 +66,8 @@ const VALID: Vector[] = [
   },
   {
     name: 'target keeps every VCHAR as sent, e.g. | { } ^ ` " < > \\ (RFC 9112 §3.2, lenient like llhttp)',
-    input: 'GET /a|b{c}^d`e"<>\\#f HTTP/1.1\r\nHost: a\r\n\r\n',
-    head: { target: '/a|b{c}^d`e"<>\\#f' },
+    input: 'GET /a|b{c}^d`e"<>\\f HTTP/1.1\r\nHost: a\r\n\r\n',
+    head: { target: '/a|b{c}^d`e"<>\\f' },
   },
   {
     name: 'absolute-form (RFC 9112 §3.2.2)',
@@ -387,6 +387,21 @@ const INVALID: Vector[] = [
   {
     name: '"HTTP/a.1" (RFC 9112 §2.3)',
     input: 'GET / HTTP/a.1\r\nHost: a\r\n\r\n',
+    error: [400, 'ROCKET_ERR_BAD_VERSION'],
+  },
+  {
+    name: 'a fragment in the target (RFC 9112 §3.2: never part of a request-target)',
+    input: 'GET /hello?test=something#fake HTTP/1.1\r\nHost: a\r\n\r\n',
+    error: [400, 'ROCKET_ERR_BAD_TARGET'],
+  },
+  {
+    name: 'a version one digit short (RFC 9112 §2.3)',
+    input: 'GET / HTTP/1\r\nHost: a\r\n\r\n',
+    error: [400, 'ROCKET_ERR_BAD_VERSION'],
+  },
+  {
+    name: 'a version one digit short, no header lines',
+    input: 'GET / HTTP/1\r\n\r\n',
     error: [400, 'ROCKET_ERR_BAD_VERSION'],
   },
   {
