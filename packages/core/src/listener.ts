@@ -28,6 +28,8 @@ export interface ListenerSettings {
   /** Milliseconds for a TLS handshake; 0 = no limit. */
   handshakeTimeout: number;
   backlog: number;
+  /** Disable Nagle's algorithm on every connection (TCP_NODELAY). */
+  noDelay: boolean;
   logger: Logger;
   nextConnectionId(): number;
 }
@@ -142,7 +144,7 @@ export class Listener {
 
   #plainServer(settings: ListenerSettings, onConnection: ConnectionHandler): net.Server {
     // allowHalfOpen: a client that shuts down its sending side still gets its response.
-    return net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    return net.createServer({ allowHalfOpen: true, noDelay: settings.noDelay }, (socket) => {
       onConnection(socket, this.#describe(socket, settings, null));
     });
   }
@@ -160,7 +162,7 @@ export class Listener {
         requestCert: ca !== undefined,
         rejectUnauthorized: false,
         allowHalfOpen: true,
-        noDelay: true,
+        noDelay: settings.noDelay,
         handshakeTimeout: settings.handshakeTimeout > 0 ? settings.handshakeTimeout : undefined,
       });
     } catch (error) {

@@ -45,6 +45,8 @@ export interface RocketOptions {
   handleSignals?: boolean;
   /** The listen backlog of each interface. Default 511. */
   backlog?: number;
+  /** Send small writes at once (TCP_NODELAY) rather than wait to coalesce them. Default true. */
+  noDelay?: boolean;
   /** Longest request-line in bytes (414 beyond). Default 8192. */
   maxRequestLine?: number;
   /** Largest header section in bytes (431 beyond). Default 16384. */
@@ -116,6 +118,7 @@ export const OPTIONS: { readonly [K in keyof RocketOptions]-?: OptionSpec<K> } =
   shutdownTimeout: { default: () => 30, check: seconds, doc: 'seconds stop() waits for in-flight requests before closing the rest', arg: 'S' },
   handleSignals: { default: () => true, check: flag, doc: 'SIGTERM/SIGINT stop gracefully (a second SIGINT forces), SIGHUP/SIGUSR1 restart' },
   backlog: { default: () => 511, check: count(1), doc: 'listen backlog of each interface', arg: 'N' },
+  noDelay: { default: () => true, check: flag, doc: 'TCP_NODELAY on every connection: small writes go out at once' },
   maxRequestLine: { default: () => 8192, check: count(16), doc: 'longest request-line in bytes (414)', arg: 'BYTES' },
   maxHeaderSize: { default: () => 16384, check: count(64), doc: 'largest header section in bytes (431)', arg: 'BYTES' },
   maxHeaders: { default: () => 100, check: count(1), doc: 'most header fields in a request (431)', arg: 'N' },

@@ -257,6 +257,7 @@ export class Rocket {
   #listenerSettings(): ListenerSettings {
     return {
       handshakeTimeout: this.options.socketTimeout * 1000,
+      noDelay: this.options.noDelay,
       backlog: this.options.backlog,
       logger: this.options.logger,
       nextConnectionId: () => this.#nextConnectionId++,

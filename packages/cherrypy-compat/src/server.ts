@@ -1,0 +1,699 @@
+/**
+ * `CherryPyWSGIServer` (cheroot's `WSGIServer`): CherryPy's server API over a Rocket.
+ *
+ * The constructor takes CherryPy's parameters, positionally or as one keyword-style object; the
+ * attributes ported code sets afterwards (on the instance or, as web.py and WsgiDAV do, on the
+ * class) are read when they matter — TLS and the bind address at `start()`, everything else on
+ * the next request of a running server. `start()` returns a promise that stands for Python's
+ * blocking call: it settles when the server stops, and rejects with the interrupt (Ctrl-C comes
+ * as a `KeyboardInterrupt`) when one stopped it.
+ *
+ * On the wire the server behaves as cheroot does where clients can tell: its short error
+ * responses, no Connection header on a persistent HTTP/1.1 response, HTTP/1.0 keep-alive,
+ * `100 Continue` at once, 408 for silent connections, `keep_alive_conn_limit`. Where cheroot
+ * accepts what Rocket refuses for safety (Content-Length with chunked, obs-fold…), Rocket's
+ * answer stands.
+ */
+
+import { hostname } from 'node:os';
+import {
+  mount,
+  OPTIONS,
+  Rocket,
+  VERSION,
+  type HttpError,
+  type ClientErrorReply,
+  type Environ,
+  type GatewayApp,
+  type GatewayBody,
+  type Logger,
+  type RocketOptions,
+  type StartResponse,
+} from '@rocketserver/core';
+import { isInterrupt, KeyboardInterrupt, SystemExit, type Interrupt } from './interrupts.js';
+import { SSLAdapter, BuiltinSSLAdapter } from './ssl.js';
+import { appLevelRefusal, refusalFor, simpleResponse } from './wire.js';
+
+/** `(host, port)`, a UNIX socket path, or one of Rocket's TLS tuples. */
+export type BindAddr = readonly [host: string | null, port: number | string, ...tls: string[]] | string;
+
+/** A WSGI app, or the 3.0-era list of `[prefix, app]` pairs (served through a dispatcher). */
+export type WsgiApp = GatewayApp | readonly (readonly [string, GatewayApp])[] | null;
+
+/** The constructor's parameters by name (Bottle, WsgiDAV and PasteScript pass them all this way). */
+export interface ServerArgs {
+  bind_addr?: BindAddr;
+  wsgi_app?: WsgiApp;
+  numthreads?: number;
+  server_name?: string | null;
+  max?: number;
+  request_queue_size?: number;
+  timeout?: number;
+  shutdown_timeout?: number;
+  accepted_queue_size?: number;
+  accepted_queue_timeout?: number;
+  /** UNIX peer credentials need SO_PEERCRED, which Node cannot read: accepted, and refused if true. */
+  peercreds_enabled?: boolean;
+  peercreds_resolve_enabled?: boolean;
+  /** SO_REUSEPORT: accepted, and refused if true (not available to a Node server on every platform). */
+  reuse_port?: boolean;
+}
+
+/** Python's logging levels, as `error_log` receives them. */
+export const LOG_LEVELS = { DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40 } as const;
+
+const PARAMETERS = [
+  'bind_addr',
+  'wsgi_app',
+  'numthreads',
+  'server_name',
+  'max',
+  'request_queue_size',
+  'timeout',
+  'shutdown_timeout',
+  'accepted_queue_size',
+  'accepted_queue_timeout',
+  'peercreds_enabled',
+  'peercreds_resolve_enabled',
+  'reuse_port',
+] as const;
+
+/** cheroot's `requests` (the thread pool), as far as a pool of Rocket workers has the numbers. */
+export interface WorkerPoolView {
+  readonly min: number;
+  readonly max: number;
+  readonly idle: number;
+  readonly qsize: number;
+}
+
+/**
+ * @example
+ * const server = new CherryPyWSGIServer(['0.0.0.0', 8070], app, { server_name: 'www.example.com' });
+ * try { await server.start(); } catch (error) { if (error instanceof KeyboardInterrupt) await server.stop(); }
+ */
+export class CherryPyWSGIServer {
+  // ---- class-level defaults: `CherryPyWSGIServer.ssl_certificate = '…'` reaches every instance ----
+  static version = `Rocket/${VERSION}`;
+  static protocol: 'HTTP/1.1' | 'HTTP/1.0' = 'HTTP/1.1';
+  static ssl_adapter: SSLAdapter | null = null;
+  static ssl_certificate: string | null = null;
+  static ssl_private_key: string | null = null;
+  static ssl_certificate_chain: string | null = null;
+  static nodelay = true;
+  static max_request_header_size = 0;
+  static max_request_body_size = 0;
+  static keep_alive_conn_limit: number | null = 10;
+
+  /** Python-style attributes ported code hangs on the server (`httpd.controller_queue = …`). */
+  [extra: string]: unknown;
+
+  numthreads: number;
+  server_name: string | null;
+  max: number;
+  request_queue_size: number;
+  shutdown_timeout: number;
+  accepted_queue_size: number;
+  accepted_queue_timeout: number;
+  /** `SERVER_SOFTWARE`; set to `'<version> Server'` at start when null. */
+  software: string | null = null;
+  /** Stored for PasteScript, which sets it; the adapter decides. */
+  ssl_module: string | null = null;
+  /** Extra entries for every request's environ (CherryPy 3.0/3.1); the request's own keys win. */
+  environ: Record<string, unknown> = {};
+  /** True while the server listens. */
+  ready = false;
+  /** SIGINT stops the server with a `KeyboardInterrupt`, SIGTERM stops it gracefully, while it runs. */
+  handle_signals = true;
+  readonly stats: Record<string, unknown>;
+  readonly requests: WorkerPoolView;
+
+  #bindAddr: BindAddr;
+  #app: GatewayApp | null = null;
+  #timeout: number;
+  #own: Partial<Record<ClassDefault, unknown>> = {};
+  #rocket: Rocket | null = null;
+  #stopping: Promise<void> | null = null;
+  #interrupt: Error | null = null;
+  #served: Promise<void> | null = null;
+  #settle: ((error: Error | null) => void) | null = null;
+  #startedAt = 0;
+  #signals: { int: () => void; term: () => void } | null = null;
+
+  /** Every parameter by name: `new CherryPyWSGIServer({ bind_addr, wsgi_app, numthreads: 50 })`. */
+  constructor(args: ServerArgs);
+  /**
+   * CherryPy's positional order — `(bind_addr, wsgi_app, numthreads, server_name, max,
+   * request_queue_size, timeout, shutdown_timeout, accepted_queue_size, accepted_queue_timeout)` —
+   * optionally ending with an object of the rest by name (Python's keyword arguments).
+   */
+  constructor(bind_addr: BindAddr, wsgi_app?: WsgiApp | Partial<ServerArgs>, ...rest: (number | string | null | Partial<ServerArgs> | undefined)[]);
+  constructor(...values: unknown[]) {
+    const args = collectArgs(values);
+    if (args.bind_addr === undefined) throw new TypeError("CherryPyWSGIServer() missing required argument: 'bind_addr'");
+    if (args.peercreds_enabled === true || args.peercreds_resolve_enabled === true) {
+      throw new TypeError('peercreds_enabled: UNIX peer credentials (SO_PEERCRED) cannot be read by a Node server');
+    }
+    if (args.reuse_port === true) throw new TypeError('reuse_port: SO_REUSEPORT is not supported by this server');
+    this.#bindAddr = checkBindAddr(args.bind_addr);
+    this.wsgi_app = args.wsgi_app ?? null;
+    this.numthreads = args.numthreads ?? 10;
+    this.server_name = args.server_name ?? null;
+    this.max = args.max ?? -1;
+    this.request_queue_size = args.request_queue_size ?? 5;
+    this.#timeout = args.timeout ?? 10;
+    this.shutdown_timeout = args.shutdown_timeout ?? 5;
+    this.accepted_queue_size = args.accepted_queue_size ?? -1;
+    this.accepted_queue_timeout = args.accepted_queue_timeout ?? 10;
+    this.stats = this.#makeStats();
+    const server = this;
+    this.requests = {
+      get min() {
+        return Math.max(1, Math.trunc(server.numthreads) || 1);
+      },
+      get max() {
+        return server.max > 0 ? server.max : -1;
+      },
+      get idle() {
+        const pool = server.#rocket?.stats().pool;
+        return pool === undefined ? 0 : pool.threads - pool.busy;
+      },
+      get qsize() {
+        return server.#rocket?.stats().pool.queued ?? 0;
+      },
+    };
+  }
+
+  // ---- attributes read live ----
+
+  /** The app; may be assigned (or changed) while the server runs. */
+  get wsgi_app(): GatewayApp | null {
+    return this.#app;
+  }
+
+  set wsgi_app(app: WsgiApp) {
+    if (Array.isArray(app)) this.#app = WSGIPathInfoDispatcher(app as readonly (readonly [string, GatewayApp])[]);
+    else if (app === null || typeof app === 'function') this.#app = app as GatewayApp | null;
+    else throw new TypeError('wsgi_app must be a WSGI callable, a list of [path_prefix, app] pairs, or null');
+  }
+
+  /** Seconds a connection may be silent: while a request arrives (then 408) and between requests. */
+  get timeout(): number {
+    return this.#timeout;
+  }
+
+  set timeout(seconds: number) {
+    this.#timeout = seconds;
+    this.#apply();
+  }
+
+  /** `[host, port]` (the real port once listening), or a UNIX socket path. */
+  get bind_addr(): BindAddr {
+    return this.#bindAddr;
+  }
+
+  set bind_addr(value: BindAddr) {
+    this.#bindAddr = checkBindAddr(value);
+  }
+
+  get version(): string {
+    return this.#classDefault('version') as string;
+  }
+
+  set version(value: string) {
+    this.#set('version', value);
+  }
+
+  get protocol(): 'HTTP/1.1' | 'HTTP/1.0' {
+    return this.#classDefault('protocol') as 'HTTP/1.1' | 'HTTP/1.0';
+  }
+
+  set protocol(value: 'HTTP/1.1' | 'HTTP/1.0') {
+    if (value !== 'HTTP/1.1' && value !== 'HTTP/1.0') throw new TypeError(`protocol must be 'HTTP/1.1' or 'HTTP/1.0', not ${JSON.stringify(value)}`);
+    this.#set('protocol', value);
+  }
+
+  get ssl_adapter(): SSLAdapter | null {
+    return this.#classDefault('ssl_adapter') as SSLAdapter | null;
+  }
+
+  set ssl_adapter(value: SSLAdapter | null) {
+    if (value !== null && !(value instanceof SSLAdapter)) throw new TypeError('ssl_adapter must be a BuiltinSSLAdapter (or null)');
+    this.#set('ssl_adapter', value);
+  }
+
+  get ssl_certificate(): string | null {
+    return this.#classDefault('ssl_certificate') as string | null;
+  }
+
+  set ssl_certificate(value: string | null) {
+    this.#set('ssl_certificate', value);
+  }
+
+  get ssl_private_key(): string | null {
+    return this.#classDefault('ssl_private_key') as string | null;
+  }
+
+  set ssl_private_key(value: string | null) {
+    this.#set('ssl_private_key', value);
+  }
+
+  get ssl_certificate_chain(): string | null {
+    return this.#classDefault('ssl_certificate_chain') as string | null;
+  }
+
+  set ssl_certificate_chain(value: string | null) {
+    this.#set('ssl_certificate_chain', value);
+  }
+
+  /** TCP_NODELAY on accepted connections (read at start). */
+  get nodelay(): boolean {
+    return this.#classDefault('nodelay') as boolean;
+  }
+
+  set nodelay(value: boolean) {
+    this.#set('nodelay', Boolean(value));
+  }
+
+  /** Most bytes of request-line plus header fields; 0 = Rocket's own limits. */
+  get max_request_header_size(): number {
+    return this.#classDefault('max_request_header_size') as number;
+  }
+
+  set max_request_header_size(value: number) {
+    this.#set('max_request_header_size', value);
+  }
+
+  /** Largest request body in bytes (413 beyond); 0 = no limit. */
+  get max_request_body_size(): number {
+    return this.#classDefault('max_request_body_size') as number;
+  }
+
+  set max_request_body_size(value: number) {
+    this.#set('max_request_body_size', value);
+  }
+
+  /** Most idle keep-alive connections kept open; null = no limit. */
+  get keep_alive_conn_limit(): number | null {
+    return this.#classDefault('keep_alive_conn_limit') as number | null;
+  }
+
+  set keep_alive_conn_limit(value: number | null) {
+    this.#set('keep_alive_conn_limit', value);
+  }
+
+  /**
+   * Stop the server, and make the pending `start()`/`serve()` reject with this error (an error
+   * class is instantiated, as `server.interrupt = SystemExit` in AspenWeb).
+   */
+  get interrupt(): Error | null {
+    return this.#interrupt;
+  }
+
+  set interrupt(value: Interrupt | null) {
+    if (value === null) {
+      this.#interrupt = null;
+      return;
+    }
+    const error = typeof value === 'function' ? new value() : value;
+    if (error instanceof KeyboardInterrupt) this.error_log('Keyboard Interrupt: shutting down', LOG_LEVELS.INFO);
+    else if (error instanceof SystemExit) this.error_log('SystemExit raised: shutting down', LOG_LEVELS.INFO);
+    this.#interrupt = error;
+    void this.stop();
+  }
+
+  /** The listening socket, as far as ported code looks at it (`server.socket.getsockname()`). */
+  get socket(): { getsockname(): BindAddr } | null {
+    return this.#rocket === null ? null : { getsockname: () => this.#bindAddr };
+  }
+
+  /** The Rocket underneath while the server runs. */
+  get rocket(): Rocket | null {
+    return this.#rocket;
+  }
+
+  // ---- lifecycle ----
+
+  /** Bind and start serving; `bind_addr` then holds the real port. Rejects with `No socket could be created -- …`. */
+  async prepare(): Promise<void> {
+    if (this.#rocket !== null) throw new Error('the server is already running; stop() it first');
+    this.#interrupt = null;
+    this.software ??= `${this.version} Server`;
+    const rocket = new Rocket(this.#interface(), 'wsgi', { wsgi_app: this.#serveRequest }, this.#options());
+    try {
+      await rocket.start();
+    } catch (error) {
+      throw Object.assign(new Error(`No socket could be created -- (${describeBindAddr(this.#bindAddr)}: ${(error as Error).message})`), {
+        cause: error,
+        code: (error as { code?: unknown }).code,
+      });
+    }
+    this.#rocket = rocket;
+    const bound = rocket.addresses[0];
+    if (bound !== undefined && typeof this.#bindAddr !== 'string') {
+      this.#bindAddr = [this.#bindAddr[0], bound.port, ...this.#bindAddr.slice(2)] as unknown as BindAddr;
+    }
+    this.#startedAt = Date.now();
+    this.#served = new Promise<void>((resolve, reject) => {
+      this.#settle = (error) => (error === null ? resolve() : reject(error));
+    });
+    // A start() nobody awaits (the "background thread" pattern) must not crash the process when
+    // an interrupt stops it; awaiting callers still see the rejection.
+    this.#served.catch(() => {});
+    this.ready = true;
+    if (this.handle_signals) this.#listenForSignals();
+  }
+
+  /** Serve until stopped: resolves after `stop()`, rejects with the interrupt that stopped it. */
+  serve(): Promise<void> {
+    if (this.#served === null) return Promise.reject(new Error('serve() before prepare(): call start() or prepare() first'));
+    return this.#served;
+  }
+
+  /** `prepare()` then `serve()`: the promise settles when the server stops. */
+  async start(): Promise<void> {
+    await this.prepare();
+    return this.serve();
+  }
+
+  /** `start()`, turning a `KeyboardInterrupt`/`SystemExit` into the server's interrupt first. */
+  async safe_start(): Promise<void> {
+    try {
+      await this.start();
+    } catch (error) {
+      if (isInterrupt(error) && this.#interrupt === null) this.interrupt = error;
+      throw error;
+    }
+  }
+
+  /**
+   * Stop: no new connections, idle ones closed, requests in flight given `shutdown_timeout`
+   * seconds. Safe before `start()` and when called twice; also from inside a request (do not
+   * await it there: it waits for that request too).
+   */
+  stop(): Promise<void> {
+    const rocket = this.#rocket;
+    if (rocket === null) return Promise.resolve();
+    if (this.#stopping !== null) return this.#stopping;
+    this.ready = false;
+    this.#removeSignals();
+    this.#stopping = (async () => {
+      try {
+        await rocket.stop({ timeout: Math.max(0, this.shutdown_timeout) });
+      } finally {
+        this.#rocket = null;
+        this.#stopping = null;
+        const settle = this.#settle;
+        this.#settle = null;
+        settle?.(this.#interrupt);
+      }
+    })();
+    return this.#stopping;
+  }
+
+  /**
+   * Where the server's messages go: `level` is Python's (10 debug, 20 info, 30 warning, 40 error).
+   * Override it (as CherryPy's own subclass does) to send them elsewhere. Default: stderr, info and up.
+   */
+  error_log(msg = '', level: number = LOG_LEVELS.INFO, traceback = false): void {
+    if (level < LOG_LEVELS.INFO) return;
+    void traceback;
+    process.stderr.write(`${msg}\n`);
+  }
+
+  // ---- internals ----
+
+  #classDefault(name: ClassDefault): unknown {
+    if (Object.prototype.hasOwnProperty.call(this.#own, name)) return this.#own[name];
+    return (this.constructor as unknown as Record<ClassDefault, unknown>)[name];
+  }
+
+  #set(name: ClassDefault, value: unknown): void {
+    this.#own[name] = value;
+    this.#apply();
+  }
+
+  /** What a running server reads from the attributes on its next request. */
+  #apply(): void {
+    const rocket = this.#rocket;
+    if (rocket === null) return;
+    const live = this.#liveOptions();
+    Object.assign(rocket.options as unknown as Record<string, unknown>, live);
+  }
+
+  #liveOptions(): RocketOptions {
+    const headerLimit = this.max_request_header_size;
+    return {
+      timeout: this.timeout,
+      socketTimeout: this.timeout,
+      protocol: this.protocol,
+      serverSoftware: headerSafe(this.server_name || this.version),
+      maxBodySize: Math.max(0, Math.trunc(this.max_request_body_size) || 0),
+      maxHeaderSize: headerLimit > 0 ? Math.max(64, headerLimit) : OPTIONS.maxHeaderSize.default(),
+      maxRequestLine: headerLimit > 0 ? Math.max(16, headerLimit) : OPTIONS.maxRequestLine.default(),
+      maxIdleConnections: this.keep_alive_conn_limit === null ? 0 : Math.max(0, Math.trunc(this.keep_alive_conn_limit)),
+    };
+  }
+
+  #options(): RocketOptions {
+    const min = Math.max(1, Math.trunc(this.numthreads) || 1);
+    const logger: Logger = {
+      debug: (message) => this.error_log(message, LOG_LEVELS.DEBUG),
+      // Rocket's start-up lines; cheroot says nothing when it starts.
+      info: (message) => this.error_log(message, LOG_LEVELS.DEBUG),
+      warn: (message) => this.error_log(message, LOG_LEVELS.WARNING),
+      error: (message) => this.error_log(message, LOG_LEVELS.ERROR),
+    };
+    return {
+      ...this.#liveOptions(),
+      minThreads: min,
+      maxThreads: this.max > 0 ? Math.max(min, Math.trunc(this.max)) : 0,
+      queueSize: this.accepted_queue_size < 0 ? Number.MAX_SAFE_INTEGER : Math.trunc(this.accepted_queue_size),
+      queueTimeout: Math.max(0, this.accepted_queue_timeout),
+      backlog: Math.max(1, Math.trunc(this.request_queue_size) || 1),
+      shutdownTimeout: Math.max(0, this.shutdown_timeout),
+      serverName: this.server_name || hostname(),
+      noDelay: this.nodelay,
+      handleSignals: false,
+      connectionHeaders: 'minimal',
+      eagerContinue: true,
+      requireHost: false,
+      idle408: true,
+      logger,
+      onClientError: (error: HttpError, reply: ClientErrorReply) => {
+        reply.end(simpleResponse(this.protocol, refusalFor(error, reply.received)));
+        return true;
+      },
+    };
+  }
+
+  /** Rocket's interface for `bind_addr`, with TLS when an adapter (or the certificate attributes) says so. */
+  #interface(): unknown {
+    const bind = this.#bindAddr;
+    if (typeof bind === 'string') return bind;
+    const host = bind[0] ?? '';
+    const port = bind[1];
+    if (bind.length > 2) return [host, port, ...bind.slice(2)];
+    let adapter = this.ssl_adapter;
+    if (adapter === null && this.ssl_certificate && this.ssl_private_key) {
+      adapter = new BuiltinSSLAdapter(this.ssl_certificate, this.ssl_private_key, this.ssl_certificate_chain);
+    }
+    if (adapter === null) return [host, port];
+    const verify = adapter.context.verify_mode !== 'CERT_NONE' && adapter.certificate_chain !== null;
+    return verify ? [host, port, adapter.private_key, adapter.certificate, adapter.certificate_chain] : [host, port, adapter.private_key, adapter.certificate];
+  }
+
+  /** Every request: cheroot's own refusals, the environ it builds, then the app. */
+  readonly #serveRequest = (environ: Environ, start: StartResponse): GatewayBody | Promise<GatewayBody> => {
+    const refusal = appLevelRefusal(environ.REQUEST_METHOD as string, environ.REQUEST_URI as string);
+    if (refusal !== null) {
+      start(refusal.status, [
+        ['Content-Type', 'text/plain'],
+        ['Content-Length', String(Buffer.byteLength(refusal.message, 'latin1'))],
+        ['Connection', 'close'],
+      ]);
+      return [Buffer.from(refusal.message, 'latin1')];
+    }
+    this.#extendEnviron(environ);
+    const app = this.#app;
+    if (app === null) throw new TypeError('the server has no wsgi_app');
+    let body: GatewayBody | Promise<GatewayBody>;
+    try {
+      body = app(environ, start);
+    } catch (error) {
+      throw this.#appError(error);
+    }
+    if (isThenable(body)) return body.then(undefined, (error: unknown) => Promise.reject(this.#appError(error)));
+    return body;
+  };
+
+  /** An app that throws KeyboardInterrupt or SystemExit stops the server (cheroot's worker does so). */
+  #appError(error: unknown): unknown {
+    if (isInterrupt(error) && this.#interrupt === null) this.interrupt = error;
+    return error;
+  }
+
+  #extendEnviron(environ: Environ): void {
+    for (const [key, value] of Object.entries(this.environ)) if (!(key in environ)) environ[key] = value;
+    if (environ.REQUEST_URI === '*') environ.PATH_INFO = '/*';
+    environ.SERVER_NAME = this.server_name || (environ.SERVER_NAME as string);
+    environ.SERVER_SOFTWARE = this.software ?? `${this.version} Server`;
+    environ.ACTUAL_SERVER_PROTOCOL = this.protocol;
+    environ['wsgi.input_terminated'] = true;
+    const tls = (environ['rocket.connection'] as { tls: TlsFacts | null } | undefined)?.tls ?? null;
+    if (tls !== null) Object.assign(environ, tlsEnviron(tls, this.version));
+  }
+
+  #listenForSignals(): void {
+    const int = () => {
+      this.interrupt = new KeyboardInterrupt();
+    };
+    const term = () => {
+      void this.stop();
+    };
+    process.once('SIGINT', int);
+    process.once('SIGTERM', term);
+    this.#signals = { int, term };
+  }
+
+  #removeSignals(): void {
+    if (this.#signals === null) return;
+    process.off('SIGINT', this.#signals.int);
+    process.off('SIGTERM', this.#signals.term);
+    this.#signals = null;
+  }
+
+  #makeStats(): Record<string, unknown> {
+    const server = this;
+    const snapshot = () => server.#rocket?.stats();
+    const runTime = () => (server.#startedAt === 0 ? 0 : (Date.now() - server.#startedAt) / 1000);
+    return Object.defineProperties({ Enabled: false } as Record<string, unknown>, {
+      'Bind Address': { enumerable: true, get: () => describeBindAddr(server.#bindAddr) },
+      'Run time': { enumerable: true, get: runTime },
+      Accepts: { enumerable: true, get: () => snapshot()?.connections.accepted ?? 0 },
+      'Accepts/sec': { enumerable: true, get: () => (runTime() > 0 ? (snapshot()?.connections.accepted ?? 0) / runTime() : 0) },
+      Queue: { enumerable: true, get: () => snapshot()?.pool.queued ?? 0 },
+      Threads: { enumerable: true, get: () => snapshot()?.pool.threads ?? 0 },
+      'Threads Idle': { enumerable: true, get: () => server.requests.idle },
+      'Socket Errors': { enumerable: true, get: () => snapshot()?.connections.rejected ?? 0 },
+      Requests: { enumerable: true, get: () => snapshot()?.requests.total ?? 0 },
+      'Open Connections': { enumerable: true, get: () => snapshot()?.connections.open ?? 0 },
+    });
+  }
+}
+
+/** cheroot's name for the same class. */
+export const WSGIServer = CherryPyWSGIServer;
+export type WSGIServer = CherryPyWSGIServer;
+
+/** Attributes with a class-level default that an instance may override. */
+type ClassDefault =
+  | 'version'
+  | 'protocol'
+  | 'ssl_adapter'
+  | 'ssl_certificate'
+  | 'ssl_private_key'
+  | 'ssl_certificate_chain'
+  | 'nodelay'
+  | 'max_request_header_size'
+  | 'max_request_body_size'
+  | 'keep_alive_conn_limit';
+
+/**
+ * `WSGIPathInfoDispatcher({ '/': app, '/blog': blog })` (or a list of pairs): the app under the
+ * longest matching prefix, with SCRIPT_NAME and PATH_INFO rewritten; 404 with an empty body when
+ * nothing matches.
+ */
+export function WSGIPathInfoDispatcher(apps: Record<string, GatewayApp> | readonly (readonly [string, GatewayApp])[]): GatewayApp {
+  return mount(apps as Record<string, GatewayApp>);
+}
+
+function collectArgs(values: unknown[]): ServerArgs {
+  const args: Record<string, unknown> = {};
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (value === undefined) continue;
+    if (i >= PARAMETERS.length) throw new TypeError(`CherryPyWSGIServer() takes at most ${PARAMETERS.length} positional arguments`);
+    // A trailing plain object holds the rest by name (Python's keyword arguments).
+    if (isKeywordObject(value)) {
+      for (const [name, given] of Object.entries(value as Record<string, unknown>)) {
+        if (!(PARAMETERS as readonly string[]).includes(name)) throw new TypeError(`CherryPyWSGIServer() got an unexpected keyword argument '${name}'`);
+        if (name in args) throw new TypeError(`CherryPyWSGIServer() got multiple values for argument '${name}'`);
+        if (given !== undefined) args[name] = given;
+      }
+      if (values.slice(i + 1).some((v) => v !== undefined)) throw new TypeError('CherryPyWSGIServer(): positional argument after the keyword arguments');
+      break;
+    }
+    args[PARAMETERS[i]!] = value;
+  }
+  return args as ServerArgs;
+}
+
+/** A plain object: Python's keyword arguments (no positional parameter takes one). */
+function isKeywordObject(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+function checkBindAddr(value: unknown): BindAddr {
+  if (typeof value === 'string') {
+    if (value === '') throw new TypeError('bind_addr: an empty string is neither a UNIX socket path nor an address');
+    return value;
+  }
+  if (!Array.isArray(value) || value.length < 2) throw new TypeError('bind_addr must be [host, port] or a UNIX socket path');
+  const [host, port, ...rest] = value as unknown[];
+  if (host !== null && typeof host !== 'string') throw new TypeError(`bind_addr: the host must be a string, not ${typeof host}`);
+  const number = typeof port === 'string' && /^\d+$/.test(port.trim()) ? Number(port) : port;
+  if (!Number.isInteger(number) || (number as number) < 0 || (number as number) > 65535) {
+    throw new TypeError(`bind_addr: ${JSON.stringify(port)} is not a port number`);
+  }
+  return [host ?? '', number as number, ...(rest as string[])] as unknown as BindAddr;
+}
+
+function describeBindAddr(bind: BindAddr): string {
+  return typeof bind === 'string' ? bind : `(${JSON.stringify(bind[0])}, ${String(bind[1])})`;
+}
+
+/** Text for the Server header: printable characters only. */
+function headerSafe(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?');
+}
+
+function isThenable(value: unknown): value is Promise<GatewayBody> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+interface TlsFacts {
+  protocol: string | null;
+  cipher: string | null;
+  authorized: boolean;
+  peerCertificatePem: string | null;
+  getPeerCertificate(detailed?: boolean): object;
+}
+
+/** cheroot's builtin adapter environ: protocol, cipher, versions, the client certificate. */
+function tlsEnviron(tls: TlsFacts, version: string): Record<string, string> {
+  const env: Record<string, string> = {
+    SSL_PROTOCOL: tls.protocol ?? '',
+    SSL_CIPHER: tls.cipher ?? '',
+    SSL_VERSION_INTERFACE: `${version} Node.js/${process.version}`,
+    SSL_VERSION_LIBRARY: `OpenSSL ${process.versions.openssl}`,
+    SSL_CLIENT_VERIFY: tls.authorized && tls.peerCertificatePem !== null ? 'SUCCESS' : 'NONE',
+  };
+  if (env.SSL_CLIENT_VERIFY === 'SUCCESS') {
+    const cert = tls.getPeerCertificate() as { subject?: Record<string, string>; issuer?: Record<string, string>; serialNumber?: string };
+    env.SSL_CLIENT_CERT = tls.peerCertificatePem!;
+    env.SSL_CLIENT_M_VERSION = '3';
+    env.SSL_CLIENT_M_SERIAL = cert.serialNumber ?? '';
+    env.SSL_CLIENT_S_DN = distinguishedName(cert.subject);
+    env.SSL_CLIENT_I_DN = distinguishedName(cert.issuer);
+  }
+  return env;
+}
+
+function distinguishedName(name: Record<string, string> | undefined): string {
+  if (name === undefined) return '';
+  return Object.entries(name)
+    .map(([key, value]) => `/${key}=${value}`)
+    .join('');
+}
