@@ -5,6 +5,7 @@
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import WebSocket from 'ws';
@@ -39,6 +40,12 @@ async function start(file: string, args: string[] = [], lines = 1) {
     async stop() {
       child.kill('SIGTERM');
       expect((await exited)[0]).toBe(0);
+    },
+    /** Ctrl-C: SIGINT, then what the program printed; it must exit cleanly. */
+    async interrupt() {
+      child.kill('SIGINT');
+      expect((await exited)[0]).toBe(0);
+      return out;
     },
   };
 }
@@ -114,4 +121,78 @@ test('websocket.mjs', async () => {
   await example.stop();
   const [code] = (await closed) as [number];
   expect(code).toBe(1001);
+});
+
+// ---- examples/cherrypy: real CherryPy startup snippets, translated to TypeScript the obvious way ----
+
+const body = async (url: { secure: boolean; port: number; path: string }, path: string) => (await get({ ...url, path })).body.toString();
+
+test('cherrypy/01-docstring.mjs: server_name and a dispatcher', async () => {
+  const example = await start('cherrypy/01-docstring.mjs');
+  const url = example.urls[0]!;
+  expect(await body(url, '/blog/post')).toBe('my_blog_app: SCRIPT_NAME="/blog" PATH_INFO="/post" SERVER_NAME=www.cherrypy.example scheme=http\n');
+  expect(await body(url, '/blogger')).toBe('my_crazy_app: SCRIPT_NAME="" PATH_INFO="/blogger" SERVER_NAME=www.cherrypy.example scheme=http\n');
+  await example.stop();
+});
+
+test('cherrypy/02-flask-recipe.mjs: Ctrl-C arrives as KeyboardInterrupt and the except clause stops the server', async () => {
+  const example = await start('cherrypy/02-flask-recipe.mjs');
+  expect(await body(example.urls[0]!, '/x')).toMatch(/^app: SCRIPT_NAME="" PATH_INFO="\/x"/);
+  const lines = await example.interrupt();
+  expect(lines).toContain('Keyboard Interrupt: shutting down');
+  expect(lines).toContain('stopped by Ctrl-C');
+});
+
+test('cherrypy/03-positional.mjs: numthreads and server_name by position, the rest by keyword', async () => {
+  const example = await start('cherrypy/03-positional.mjs');
+  expect(await body(example.urls[0]!, '/')).toMatch(/^pootle: .* SERVER_NAME=pootle\.example /);
+  await example.stop();
+});
+
+test('cherrypy/04-bottle.mjs: keyword arguments, TLS from attributes set after construction', async () => {
+  const plain = await start('cherrypy/04-bottle.mjs');
+  expect(await body(plain.urls[0]!, '/')).toMatch(/scheme=http\n$/);
+  await plain.stop();
+  const secure = await start('cherrypy/04-bottle.mjs', [certs.serverCert, certs.serverKey]);
+  expect(secure.urls[0]!.secure).toBe(true);
+  expect(await body(secure.urls[0]!, '/')).toMatch(/^bottle: .*scheme=https\n$/);
+  await secure.stop();
+});
+
+test('cherrypy/05-pastescript.mjs: one PEM for certificate and key; protocol HTTP/1.0', async () => {
+  const pem = `${certs.dir}/combined.pem`;
+  writeFileSync(pem, Buffer.concat([certs.read(certs.serverCert), certs.read(certs.serverKey)]));
+  const example = await start('cherrypy/05-pastescript.mjs', [pem]);
+  const response = await get(example.urls[0]!);
+  expect(response.statusLine).toBe('HTTP/1.0 200 OK');
+  expect(response.body.toString()).toMatch(/^paste: .*SERVER_NAME=paste\.example scheme=https\n$/);
+  await example.stop();
+});
+
+test('cherrypy/06-webpy.mjs: class-level ssl_certificate and ssl_private_key', async () => {
+  const example = await start('cherrypy/06-webpy.mjs', [certs.serverCert, certs.serverKey]);
+  expect(await body(example.urls[0]!, '/')).toMatch(/^webpy: .*SERVER_NAME=localhost scheme=https\n$/);
+  await example.stop();
+});
+
+test('cherrypy/07-wsgidav.mjs: class-level version and ssl_adapter; the version is the Server header', async () => {
+  const example = await start('cherrypy/07-wsgidav.mjs', [certs.serverCert, certs.serverKey]);
+  const response = await get(example.urls[0]!);
+  expect(response.header('server')).toBe('WsgiDAV/4.0 Rocket');
+  expect(response.body.toString()).toMatch(/^wsgidav: .*scheme=https\n$/);
+  await example.stop();
+});
+
+test('cherrypy/08-pyas2.mjs: get_ssl_adapter_class and a two-mount dispatcher', async () => {
+  const example = await start('cherrypy/08-pyas2.mjs', [certs.serverCert, certs.serverKey]);
+  const url = example.urls[0]!;
+  expect(await body(url, '/static/app.css')).toBe('servestaticfiles: SCRIPT_NAME="/static" PATH_INFO="/app.css" SERVER_NAME=pyas2-webserver scheme=https\n');
+  expect(await body(url, '/admin')).toMatch(/^servedjango: SCRIPT_NAME="" PATH_INFO="\/admin"/);
+  await example.stop();
+});
+
+test('cherrypy/09-list-of-pairs.mjs: a list of (mount point, app) pairs as the app', async () => {
+  const example = await start('cherrypy/09-list-of-pairs.mjs');
+  expect(await body(example.urls[0]!, '/api/v1')).toMatch(/^api: SCRIPT_NAME="\/api" PATH_INFO="\/v1"/);
+  await example.stop();
 });

@@ -651,7 +651,8 @@ function checkBindAddr(value: unknown): BindAddr {
 }
 
 function describeBindAddr(bind: BindAddr): string {
-  return typeof bind === 'string' ? bind : `(${JSON.stringify(bind[0])}, ${String(bind[1])})`;
+  // Python's repr of the tuple, as cheroot's messages show it.
+  return typeof bind === 'string' ? bind : `('${bind[0] ?? ''}', ${String(bind[1])})`;
 }
 
 /** Text for the Server header: printable characters only. */
