@@ -30,6 +30,8 @@
  */
 
 import type { Socket } from 'node:net';
+import diagnostics from 'node:diagnostics_channel';
+import type { AccessRecord } from './access-log.js';
 import type { ClientErrorReply } from './client-error.js';
 import type { ConnectionInfo, ServerInfo } from './environ.js';
 import { HttpError, RocketError } from './errors.js';
@@ -40,6 +42,8 @@ import { connectionOptions, requestBodyFraming, requestWantsKeepAlive, trimOWS }
 import { HeadScan, parseRequestHead, type HeadLimits, type RequestHead } from './http/request-head.js';
 import { errorResponse } from './http/response-head.js';
 import { TimerKind, type Monitor, type TimerEntry } from './monitor.js';
+import type { LogChannels } from './logging.js';
+import type { RequestMetrics } from './metrics.js';
 import type { Logger, ResolvedOptions } from './options.js';
 import type { PoolMember, WorkerPool } from './pool.js';
 import { httpDate } from './response.js';
@@ -61,7 +65,10 @@ export interface ServerContext {
   connectionClosed(conn: Connection): void;
   /** The connection was handed over (an Upgrade); its socket is no longer served as HTTP. */
   connectionDetached(conn: Connection, socket: Socket): void;
-  requestCompleted(): void;
+  readonly logs: LogChannels;
+  readonly metrics: RequestMetrics;
+  /** The access log's line builder; null when the access log is off. */
+  accessLine(): ((record: AccessRecord) => string) | null;
   /** How many connections wait, idle, for a request (for maxIdleConnections). */
   idleConnections(): number;
 }
@@ -405,6 +412,8 @@ export class Connection implements TimerEntry, PoolMember {
     }
     this.#exchange = exchange;
     this.#state = State.Exchange;
+    this.server.metrics.inFlight++;
+    if (requestStart.hasSubscribers) requestStart.publish({ environ: exchange.environ, connection: this.info });
     exchange.run();
   }
 
@@ -495,7 +504,7 @@ export class Connection implements TimerEntry, PoolMember {
   /** The response was sent and the app closed its body. */
   exchangeDone(exchange: Exchange, keepAlive: boolean): void {
     if (exchange !== this.#exchange || this.#state !== State.Exchange) return;
-    this.server.requestCompleted();
+    this.#accountExchange(exchange);
     this.#guard(function (this: Connection) {
       if (!keepAlive) {
         this.#requests++;
@@ -532,22 +541,26 @@ export class Connection implements TimerEntry, PoolMember {
   /** The app failed: a 500 if nothing was sent yet, else the response is cut off. */
   appFailed(exchange: Exchange, error: unknown): void {
     if (exchange !== this.#exchange || this.#state !== State.Exchange) return;
-    this.server.requestCompleted();
+    this.server.metrics.appErrors++;
     this.#guard(function (this: Connection) {
       const committed = exchange.response.committed;
       this.server.logger.error(
         `${exchange.requestLine}: the application failed${committed ? ' after the response head was sent; the connection is aborted' : ''}: ${describeError(error)}`,
       );
       exchange.kill(error);
-      if (committed) this.#abort();
-      else this.#sendError(500, publicDetail(error), '', exchange.isHead);
+      if (committed) {
+        this.#accountExchange(exchange);
+        this.#abort();
+      } else {
+        this.#sendError(500, publicDetail(error), '', exchange.isHead, { exchange });
+      }
     });
   }
 
   /** The app aborted its response (rocket.response's abort): cut the connection, whatever was sent. */
   responseAborted(exchange: Exchange, reason: unknown): void {
     if (exchange !== this.#exchange || this.#state !== State.Exchange) return;
-    this.server.requestCompleted();
+    this.#accountExchange(exchange);
     this.server.logger.debug(`${exchange.requestLine}: the application aborted the response: ${describeError(reason)}`);
     exchange.kill(reason ?? new Error('the response was aborted'));
     this.#abort();
@@ -580,7 +593,7 @@ export class Connection implements TimerEntry, PoolMember {
     // Back to the initial flow state: the next 'data' listener starts the flow, and nothing
     // arriving meanwhile is lost.
     (socket as unknown as { readableFlowing: boolean | null }).readableFlowing = null;
-    this.server.requestCompleted();
+    this.#accountExchange(exchange, exchange.response.statusCode || 101);
     this.server.connectionDetached(this, socket);
     return { socket, head };
   }
@@ -602,7 +615,7 @@ export class Connection implements TimerEntry, PoolMember {
 
   /** Refuse a new connection because the queue is full: 503 with Retry-After, then close. */
   rejectOverloaded(): void {
-    this.#sendError(503, 'the server is overloaded, retry later', `Retry-After: ${RETRY_AFTER}\r\n`);
+    this.#sendError(503, 'the server is overloaded, retry later', `Retry-After: ${RETRY_AFTER}\r\n`, false, {});
   }
 
   // ---- errors, timeouts, closing ----
@@ -625,13 +638,79 @@ export class Connection implements TimerEntry, PoolMember {
       }
       if (committed) {
         this.server.logger.debug(`connection ${this.info.id}: ${error.message} after the response head was sent`);
+        this.#accountExchange(exchange);
         this.#abort();
         return;
       }
     }
     this.server.logger.debug(`connection ${this.info.id}: ${error.status} ${error.code}: ${error.message}`);
-    if (exchange === null && error.status !== 503 && this.#offerClientError(error)) return;
-    this.#sendError(error.status, error.message, error.status === 503 ? `Retry-After: ${RETRY_AFTER}\r\n` : '', isHead);
+    const about: Refused = { exchange, head: head ?? this.#queuedHead, rawLine: exchange === null && head === null ? this.#firstLine() : undefined };
+    if (exchange === null && error.status !== 503 && this.#offerClientError(error)) {
+      this.#account(error.status, 0, about);
+      return;
+    }
+    this.#sendError(error.status, error.message, error.status === 503 ? `Retry-After: ${RETRY_AFTER}\r\n` : '', isHead, about);
+  }
+
+  /** The first line of what was received of a refused request, for the access log. */
+  #firstLine(): string {
+    if (this.#buf === null || this.#start === this.#end) return '-';
+    const end = Math.min(this.#end, this.#start + FIRST_LINE_LIMIT);
+    const text = this.#buf.toString('latin1', this.#start, end).replace(/^(?:\r\n)+/, '');
+    const eol = text.search(/[\r\n]/);
+    return eol === -1 ? text : text.slice(0, eol);
+  }
+
+  /** A request is over: once in the metrics, the access log and diagnostics_channel. */
+  #accountExchange(exchange: Exchange, status = exchange.response.statusCode): void {
+    if (exchange.accounted) return;
+    exchange.accounted = true;
+    const metrics = this.server.metrics;
+    metrics.inFlight--;
+    const durationMs = performance.now() - exchange.startTime;
+    const bytes = exchange.response.bytesSent;
+    metrics.responded(status, durationMs, false);
+    this.#logAccess(status, bytes, exchange.head, exchange.receivedAt, durationMs, '-');
+    if (requestFinish.hasSubscribers) requestFinish.publish({ environ: exchange.environ, connection: this.info, status, bytes, durationMs });
+  }
+
+  /** A response the server made itself (a refusal, a 500, a 503): metrics and access log. */
+  #account(status: number, bytes: number, about: Refused): void {
+    const exchange = about.exchange ?? null;
+    if (exchange !== null) {
+      if (exchange.accounted) return;
+      exchange.accounted = true;
+      this.server.metrics.inFlight--;
+    }
+    const startedAt = exchange?.receivedAt ?? (this.#headStarted || Date.now());
+    const durationMs = exchange !== null ? performance.now() - exchange.startTime : Date.now() - startedAt;
+    this.server.metrics.responded(status, durationMs, status < 500);
+    this.#logAccess(status, bytes, exchange?.head ?? about.head ?? null, startedAt, durationMs, about.rawLine ?? '-');
+    if (exchange !== null && requestFinish.hasSubscribers) {
+      requestFinish.publish({ environ: exchange.environ, connection: this.info, status, bytes, durationMs });
+    }
+  }
+
+  #logAccess(status: number, bytes: number, head: RequestHead | null, startTime: number, durationMs: number, rawLine: string): void {
+    const requests = this.server.logs.requests;
+    if (!requests.enabled('info')) return;
+    const line = this.server.accessLine();
+    if (line === null) return;
+    const version = head === null ? '' : head.version === 11 ? 'HTTP/1.1' : 'HTTP/1.0';
+    requests.info(
+      line({
+        remoteAddress: this.info.remoteAddress,
+        requestLine: head === null ? rawLine : `${head.method} ${head.target} ${version}`,
+        method: head?.method ?? '',
+        target: head?.target ?? '',
+        protocol: version,
+        status,
+        bytes,
+        startTime,
+        durationMs,
+        header: (name) => (head === null ? undefined : headerValue(head.rawHeaders, name)),
+      }),
+    );
   }
 
   /**
@@ -696,10 +775,12 @@ export class Connection implements TimerEntry, PoolMember {
     return true;
   }
 
-  #sendError(status: number, detail: string | undefined, extraHeaders = '', isHead = false): void {
+  #sendError(status: number, detail: string | undefined, extraHeaders: string, isHead: boolean, about: Refused): void {
     const options = this.server.options;
     const response = errorResponse(status, detail, httpDate(), options.serverSoftware || null, extraHeaders, isHead, options.protocol);
-    this.send(Buffer.from(response, 'utf8'));
+    const bytes = Buffer.from(response, 'utf8');
+    this.send(bytes);
+    this.#account(status, bytes.length - (response.indexOf('\r\n\r\n') + 4), about);
     this.#shutdown();
   }
 
@@ -711,6 +792,7 @@ export class Connection implements TimerEntry, PoolMember {
     if (this.#state >= State.Closing) return;
     if (this.#state === State.Queued) this.server.pool.remove(this);
     this.#state = State.Closing;
+    this.#settleExchange();
     this.#exchange?.kill(new Error('the connection is closing'));
     this.#exchange = null;
     this.#queuedHead = null;
@@ -737,6 +819,28 @@ export class Connection implements TimerEntry, PoolMember {
     this.socket.destroy();
   }
 
+  /**
+   * The exchange ends without having been counted: a response cut off (the client left, the
+   * server closed) is logged with what was sent; a request that got nothing at all is not, as
+   * there is no status to tell.
+   */
+  #settleExchange(): void {
+    const exchange = this.#exchange;
+    if (exchange === null || exchange.accounted) return;
+    if (exchange.response.committed) {
+      this.#accountExchange(exchange);
+    } else {
+      exchange.accounted = true;
+      this.server.metrics.inFlight--;
+    }
+  }
+
+  /** A deadline fired: counted, and told on the Rocket.Monitor channel. */
+  #timedOut(what: string): void {
+    this.server.metrics.timeouts++;
+    this.server.logs.monitor.debug(`connection ${this.info.id} (${this.info.remoteAddress}): ${what}`);
+  }
+
   /** No request came in time: close, silently unless the server answers such connections (idle408). */
   #closeIdle(): void {
     if (this.server.options.idle408) this.#reject(new HttpError(408, 'ROCKET_ERR_TIMEOUT', 'no request arrived in time'));
@@ -757,15 +861,21 @@ export class Connection implements TimerEntry, PoolMember {
         case TimerKind.Head:
           if (this.#state !== State.Head) return;
           // Nothing of a request arrived: close. Part of one did: tell the client why.
-          if (this.#start === this.#end) this.#closeIdle();
-          else this.#reject(new HttpError(408, 'ROCKET_ERR_TIMEOUT', 'the request head did not arrive in time'));
+          if (this.#start === this.#end) {
+            this.#closeIdle();
+            return;
+          }
+          this.#timedOut('the request head did not arrive in time');
+          this.#reject(new HttpError(408, 'ROCKET_ERR_TIMEOUT', 'the request head did not arrive in time'));
           return;
         case TimerKind.Queue:
           if (this.#state !== State.Queued) return;
+          this.#timedOut('no worker became free in time');
           this.#reject(new HttpError(503, 'ROCKET_ERR_OVERLOADED', 'no worker became free in time, retry later'));
           return;
         case TimerKind.Body:
           if (this.#state !== State.Exchange) return;
+          this.#timedOut('the request body did not arrive in time');
           this.#reject(new HttpError(408, 'ROCKET_ERR_TIMEOUT', 'the request body did not arrive in time'));
           return;
         case TimerKind.Write: {
@@ -781,7 +891,7 @@ export class Connection implements TimerEntry, PoolMember {
             this.#updateTimer(false);
             return;
           }
-          this.server.logger.debug(`connection ${this.info.id}: the client stopped reading its response`);
+          this.#timedOut('the client stopped reading its response');
           this.socket.destroy();
           return;
         }
@@ -797,6 +907,7 @@ export class Connection implements TimerEntry, PoolMember {
     this.#state = State.Closed;
     this.server.monitor.cancel(this);
     if (this.#hasWorker) this.#releaseWorker();
+    this.#settleExchange();
     this.#exchange?.kill(this.#socketError ?? Object.assign(new Error('the client closed the connection'), { code: 'ECONNRESET' }));
     this.#exchange = null;
     this.#queuedHead = null;
@@ -915,4 +1026,24 @@ function publicDetail(error: unknown): string | undefined {
 function unsentOnWire(socket: Socket): number {
   const handle = (socket as unknown as { _handle?: { writeQueueSize?: unknown } | null })._handle;
   return typeof handle?.writeQueueSize === 'number' ? handle.writeQueueSize : 0;
+}
+
+/** Who a server-made response answers: the exchange, or the head, or the first line received. */
+interface Refused {
+  exchange?: Exchange | null;
+  head?: RequestHead | null;
+  rawLine?: string | undefined;
+}
+
+/** Most bytes of a refused request's first line kept for the access log. */
+const FIRST_LINE_LIMIT = 512;
+
+const requestStart = diagnostics.channel('rocket.request.start');
+const requestFinish = diagnostics.channel('rocket.request.finish');
+
+/** The first value of a header field in raw `[name, value, …]` pairs, case-insensitive. */
+function headerValue(raw: readonly string[], name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === wanted) return raw[i + 1];
+  return undefined;
 }

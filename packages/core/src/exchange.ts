@@ -43,6 +43,10 @@ export class Exchange implements GatewayExchange, ResponseOwner, BodySource, Chu
   #pushMode = false;
   /** When the head was parsed (performance.now()), for the access log. */
   readonly startTime: number;
+  /** The same moment as a date (ms since the epoch), for the access log's time. */
+  readonly receivedAt = Date.now();
+  /** Counted once in the metrics and the access log. */
+  accounted = false;
 
   constructor(conn: Connection, head: RequestHead, framing: BodyFraming, expectContinue: boolean) {
     this.conn = conn;

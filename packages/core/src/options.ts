@@ -6,7 +6,9 @@
 
 import { hostname } from 'node:os';
 import { createRequire } from 'node:module';
+import type { AccessLogFormat } from './access-log.js';
 import type { ClientErrorHook } from './client-error.js';
+import { LOG_LEVELS, type LogLevel } from './logging.js';
 import { RocketError } from './errors.js';
 
 /** The package version, read from package.json so it follows releases. */
@@ -75,8 +77,18 @@ export interface RocketOptions {
   maxIdleConnections?: number;
   /** A connection that sends no request within `timeout` is answered `408 Request Timeout` before it closes. Default false. */
   idle408?: boolean;
-  /** Where server messages go. Default: warnings and errors on stderr. */
+  /** Where server messages go: any object with debug/info/warn/error (and child()). Default: warnings and errors on stderr, the access log on stdout. */
   logger?: Logger;
+  /** The least level passed to the logger, for every channel without its own. Default `'info'`. */
+  logLevel?: LogLevel;
+  /** Levels per channel (`{ 'Rocket.Monitor': 'debug' }`); a channel takes its parent's when it has none. Default `{}`. */
+  logLevels?: Record<string, LogLevel>;
+  /** The access log (channel `Rocket.Requests`): `'rocket'`, `'common'`, `'combined'` or a format string; false for none. Default false. */
+  accessLog?: AccessLogFormat | false;
+  /** Serve the metrics in Prometheus text format at this path on every interface; '' for none. Default ''. */
+  metricsPath?: string;
+  /** Serve the metrics on an interface of their own (`['127.0.0.1', 9100]`), at any path. Default none. */
+  metricsInterface?: unknown;
   /** Answers requests refused before any app saw them, instead of Rocket's own response. Default none. */
   onClientError?: ClientErrorHook | null;
 }
@@ -144,6 +156,37 @@ export const OPTIONS: { readonly [K in keyof RocketOptions]-?: OptionSpec<K> } =
   maxIdleConnections: { default: () => 0, check: count(0), doc: 'most idle keep-alive connections; beyond, the response says Connection: close; 0 = no limit', arg: 'N' },
   idle408: { default: () => false, check: flag, doc: 'answer a connection that sends no request within timeout with 408 before closing it' },
   logger: { default: () => defaultLogger, check: checkLogger, doc: 'an object with debug/info/warn/error (console, pino, winston…)' },
+  logLevel: {
+    default: () => 'info',
+    check: (v) => (LOG_LEVELS.includes(v as LogLevel) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`),
+    doc: 'the least level logged on every channel without its own: debug, info, warn, error or silent',
+    arg: 'LEVEL',
+  },
+  logLevels: {
+    default: () => ({}),
+    check: (v) =>
+      typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((l) => LOG_LEVELS.includes(l as LogLevel))
+        ? undefined
+        : `must map channel names to one of ${LOG_LEVELS.join(', ')}`,
+    doc: "levels per channel, e.g. { 'Rocket.Monitor': 'debug' }",
+  },
+  accessLog: {
+    default: () => false,
+    check: (v) => (v === false || (typeof v === 'string' && v !== '') ? undefined : "must be false, 'rocket', 'common', 'combined' or a format string"),
+    doc: "the access log: 'rocket', 'common', 'combined' or a format of % directives",
+    arg: 'FORMAT',
+  },
+  metricsPath: {
+    default: () => '',
+    check: (v) => (v === '' || (typeof v === 'string' && v.startsWith('/')) ? undefined : "must be '' or a path starting with /"),
+    doc: 'serve Prometheus metrics at this path on every interface',
+    arg: 'PATH',
+  },
+  metricsInterface: {
+    default: () => null,
+    check: () => undefined,
+    doc: 'serve Prometheus metrics on an interface of their own, e.g. [\'127.0.0.1\', 9100]',
+  },
   onClientError: {
     default: () => null,
     check: (v) => (v === null || typeof v === 'function' ? undefined : 'must be a function or null'),
@@ -160,11 +203,23 @@ function checkLogger(v: unknown): string | undefined {
 }
 
 /** Warnings and errors to stderr, one line each; debug and info are dropped. */
-export const defaultLogger: Logger = {
+const quietLogger: Logger = {
   debug() {},
   info() {},
   warn: (message, ...args) => console.warn(`rocket: ${message}`, ...args),
   error: (message, ...args) => console.error(`rocket: ${message}`, ...args),
+};
+
+/** The access log, line by line, on stdout. */
+const accessLogger: Logger = {
+  ...quietLogger,
+  info: (message) => void process.stdout.write(`${message}\n`),
+};
+
+/** Warnings and errors on stderr; the access log (when one is enabled) on stdout. */
+export const defaultLogger: Logger & { child(bindings: { channel?: string }): Logger } = {
+  ...quietLogger,
+  child: (bindings) => (bindings.channel === 'Rocket.Requests' ? accessLogger : quietLogger),
 };
 
 /**

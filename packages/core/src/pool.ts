@@ -58,6 +58,9 @@ export class WorkerPool {
   /** True while #grant hands out workers (re-entry guard). */
   #granting = false;
 
+  /** Where resizes are told (Rocket's `Rocket.Errors.ThreadPool` channel). */
+  log: { debug(message: string): void } | null = null;
+
   constructor(options: { minThreads: number; maxThreads: number; queueSize: number }) {
     this.minThreads = options.minThreads;
     this.maxThreads = options.maxThreads;
@@ -154,6 +157,7 @@ export class WorkerPool {
     if (room <= 0) return;
     this.#size += room;
     this.#grown++;
+    this.log?.debug(`Growing by ${room}.`);
   }
 
   /** Rocket's dynamic_resize, once a second. */
@@ -164,6 +168,7 @@ export class WorkerPool {
     } else if (this.#size > this.minThreads && this.#size > this.#busy) {
       this.#size--;
       this.#shrunk++;
+      this.log?.debug('Shrinking by 1.');
     }
   }
 }

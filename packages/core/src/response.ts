@@ -151,6 +151,11 @@ export class Response {
     return this.#status?.code ?? 0;
   }
 
+  /** Body bytes sent so far (without chunk framing; never more than a Content-Length allows). */
+  get bytesSent(): number {
+    return this.#framing === Framing.Length ? Math.min(this.#sent, this.#expected) : this.#sent;
+  }
+
   get started(): boolean {
     return this.#state !== State.New;
   }

@@ -24,6 +24,9 @@ import { Monitor } from './monitor.js';
 import { resolveOptions, type ResolvedOptions, type RocketOptions } from './options.js';
 import { WorkerPool, type PoolStats } from './pool.js';
 import { installSignalHandlers } from './signals.js';
+import { compileAccessFormat, type AccessRecord } from './access-log.js';
+import { LogChannels } from './logging.js';
+import { prometheusText, RequestMetrics } from './metrics.js';
 
 /** What a method needs to run, as in Rocket: `{ wsgi_app }` for the `wsgi` method. */
 export interface AppInfo {
@@ -58,11 +61,32 @@ export interface RocketStats {
     flushing: number;
     /** Accepted since the server was created. */
     accepted: number;
+    /** Closed since the server was created (handed over by an Upgrade included). */
+    closed: number;
     /** Refused with 503 because the queue was full. */
     rejected: number;
   };
   pool: PoolStats;
-  requests: { total: number };
+  requests: {
+    /** Answered, by the app or by the server itself. */
+    total: number;
+    /** Being served now. */
+    inFlight: number;
+    /** Answered, by status class. */
+    byClass: { '1xx': number; '2xx': number; '3xx': number; '4xx': number; '5xx': number };
+  };
+  errors: {
+    /** Requests the server refused itself (400, 408, 413, 414, 431, …), by status. */
+    client: Record<string, number>;
+    /** Requests whose app threw, rejected or returned something that is not a body. */
+    app: number;
+    /** Deadlines that fired: request heads and bodies, clients that stopped reading, waits for a worker. */
+    timeouts: number;
+  };
+  /** Bytes received from and sent to clients. */
+  bytes: { received: number; sent: number };
+  /** Time from a complete request head to the end of its response, in ms. */
+  latency: { count: number; p50: number; p90: number; p99: number; max: number };
 }
 
 /** How `stop()` and `restart()` may be bounded. */
@@ -92,6 +116,9 @@ export class Rocket {
   readonly options: ResolvedOptions;
   #state = State.Stopped;
   readonly #listeners: Listener[];
+  /** The listener of `metricsInterface`, also in #listeners; null without one. */
+  readonly #metricsListener: Listener | null;
+  readonly #metricsContext: ServerContext | null;
   readonly #connections = new Set<Connection>();
   /** Sockets handed over by an Upgrade: not HTTP any more, but closed when the server stops. */
   readonly #upgraded = new Set<Socket>();
@@ -108,7 +135,9 @@ export class Rocket {
   #nextConnectionId = 1;
   #accepted = 0;
   #rejected = 0;
-  #requests = 0;
+  readonly #logs: LogChannels;
+  readonly #metrics = new RequestMetrics();
+  #accessFormat: { format: string; line: (record: AccessRecord) => string } | null = null;
 
   constructor(
     interfaces: unknown = ['127.0.0.1', 8000],
@@ -131,8 +160,19 @@ export class Rocket {
     const resolved = resolveOptions(options);
     this.options = resolved;
     this.#listeners = this.interfaces.map((spec) => new Listener(spec));
+    if (resolved.metricsInterface !== null) {
+      const specs = parseInterfaces(resolved.metricsInterface);
+      if (specs.length !== 1) throw new RocketError('ROCKET_ERR_INVALID_OPTION', 'metricsInterface: one interface, such as ["127.0.0.1", 9100]');
+      this.#metricsListener = new Listener(specs[0]!);
+      this.#listeners.push(this.#metricsListener);
+    } else {
+      this.#metricsListener = null;
+    }
     this.#monitor = new Monitor(monitorResolution(resolved));
     this.#pool = new WorkerPool(resolved);
+    this.#logs = new LogChannels(resolved.logger, resolved.logLevels, resolved.logLevel);
+    this.#pool.log = this.#logs.pool;
+    this.#accessLine();
     const server = this;
     const serverInfo: ServerInfo = {
       serverName: resolved.serverName,
@@ -172,9 +212,12 @@ export class Rocket {
       },
     };
     this.#context = {
-      app: appInfo.wsgi_app,
+      app: withMetricsPath(appInfo.wsgi_app, resolved, () => this.metrics()),
       options: resolved,
-      logger: resolved.logger,
+      logger: this.#logs.errors,
+      logs: this.#logs,
+      metrics: this.#metrics,
+      accessLine: () => this.#accessLine(),
       monitor: this.#monitor,
       pool: this.#pool,
       serverInfo,
@@ -193,20 +236,27 @@ export class Rocket {
         this.#upgraded.add(socket);
         socket.once('close', () => this.#upgraded.delete(socket));
       },
-      requestCompleted: () => {
-        this.#requests++;
-      },
+
       idleConnections: () => {
         let idle = 0;
         for (const conn of this.#connections) if (conn.idle) idle++;
         return idle;
       },
     };
+    // The metrics interface serves the metrics at any path, with everything else of the server.
+    const metricsApp = metricsResponder(() => this.metrics());
+    this.#metricsContext = this.#metricsListener === null ? null : Object.create(this.#context, { app: { value: metricsApp } });
   }
 
   /** What every interface is bound to, in the order given; empty while stopped. */
   get addresses(): BoundAddress[] {
-    return this.#listeners.flatMap((listener) => (listener.address === null ? [] : [{ ...listener.address }]));
+    return this.#listeners.flatMap((listener) => (listener.address === null || listener === this.#metricsListener ? [] : [{ ...listener.address }]));
+  }
+
+  /** Where `metricsInterface` is bound; null without one or while stopped. */
+  get metricsAddress(): BoundAddress | null {
+    const address = this.#metricsListener?.address ?? null;
+    return address === null ? null : { ...address };
   }
 
   /**
@@ -232,11 +282,18 @@ export class Rocket {
   }
 
   async #start(): Promise<void> {
-    const logger = this.options.logger;
+    const logger = this.#logs.rocket;
     logger.info(`Starting Rocket ${this.options.serverSoftware}`);
     const onConnection = (socket: Socket, info: ConnectionInfo) => this.#accept(socket, info);
     const settings = this.#listenerSettings();
-    const results = await Promise.allSettled(this.#listeners.map((listener) => listener.listen(settings, onConnection)));
+    const results = await Promise.allSettled(
+      this.#listeners.map((listener) =>
+        listener.listen(
+          { ...settings, logger: this.#logs.port(listener.spec.path ?? listener.spec.port) },
+          listener === this.#metricsListener ? (socket, info) => this.#accept(socket, info, this.#metricsContext!) : onConnection,
+        ),
+      ),
+    );
     const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failure !== undefined) {
       for (const listener of this.#listeners) listener.close();
@@ -251,7 +308,7 @@ export class Rocket {
       );
     }
     this.#state = State.Running;
-    logger.info(`Listening on sockets: ${this.#listeners.map((l) => l.spec.label).join(', ')}`);
+    logger.info(`Listening on sockets: ${this.addresses.map(describeAddress).join(', ')}`);
   }
 
   #listenerSettings(): ListenerSettings {
@@ -259,18 +316,18 @@ export class Rocket {
       handshakeTimeout: this.options.socketTimeout * 1000,
       noDelay: this.options.noDelay,
       backlog: this.options.backlog,
-      logger: this.options.logger,
+      logger: this.#logs.errors,
       nextConnectionId: () => this.#nextConnectionId++,
     };
   }
 
-  #accept(socket: Socket, info: ConnectionInfo): void {
+  #accept(socket: Socket, info: ConnectionInfo, context: ServerContext = this.#context): void {
     if (this.#state !== State.Running && this.#state !== State.Restarting) {
       socket.destroy();
       return;
     }
     this.#accepted++;
-    const conn = new Connection(socket, this.#context, info);
+    const conn = new Connection(socket, context, info);
     this.#connections.add(conn);
     if (this.#pool.full) {
       this.#rejected++;
@@ -279,7 +336,11 @@ export class Rocket {
   }
 
   #connectionClosed(conn: Connection): void {
-    this.#connections.delete(conn);
+    if (!this.#connections.delete(conn)) return;
+    const metrics = this.#metrics;
+    metrics.closedConnections++;
+    metrics.bytesReceived += conn.socket.bytesRead;
+    metrics.bytesSent += conn.socket.bytesWritten;
     const drained = this.#drained;
     if (drained !== null && drained.connections.delete(conn) && drained.connections.size === 0) drained.resolve();
   }
@@ -301,7 +362,7 @@ export class Rocket {
     await Promise.race([allClosed, timedOut]);
     clearTimeout(timer);
     if (connections.size > 0) {
-      this.options.logger.warn(`${connections.size} connection(s) still busy after ${timeout} s; closing them`);
+      this.#logs.rocket.warn(`${connections.size} connection(s) still busy after ${timeout} s; closing them`);
       for (const conn of connections) conn.destroy();
       await allClosed;
     }
@@ -329,7 +390,7 @@ export class Rocket {
     if (this.#restarting !== null) await this.#restarting.catch(() => {});
     if (this.#state === State.Stopped) return;
     this.#state = State.Stopping;
-    this.options.logger.info(`Stopping Rocket ${this.options.serverSoftware}`);
+    this.#logs.rocket.info(`Stopping Rocket ${this.options.serverSoftware}`);
     for (const listener of this.#listeners) listener.close();
     await this.#drain(new Set(this.#connections), timeout);
     for (const listener of this.#listeners) listener.destroyHandshakes();
@@ -375,7 +436,7 @@ export class Rocket {
 
   async #restart(timeout: number): Promise<void> {
     this.#state = State.Restarting;
-    this.options.logger.info(`Restarting Rocket ${this.options.serverSoftware}`);
+    this.#logs.rocket.info(`Restarting Rocket ${this.options.serverSoftware}`);
     try {
       // New connections are served as they come, on the renewed certificates once they are read;
       // the ones open now finish what they have in flight and close.
@@ -407,23 +468,81 @@ export class Rocket {
     for (const listener of this.#listeners) listener.ref();
   }
 
-  /** A JSON-able snapshot of connections, the pool and requests. */
+  /** A JSON-able snapshot of connections, the pool, requests, errors, bytes and latency. */
   stats(): RocketStats {
     let idle = 0;
     let active = 0;
     let flushing = 0;
+    const metrics = this.#metrics;
+    let received = metrics.bytesReceived;
+    let sent = metrics.bytesSent;
     for (const conn of this.#connections) {
       if (conn.flushing) flushing++;
       else if (conn.idle) idle++;
       else if (conn.active) active++;
+      received += conn.socket.bytesRead;
+      sent += conn.socket.bytesWritten;
     }
+    const byClass = metrics.byClass;
+    const latency = metrics.latency;
     return {
       state: STATE_NAMES[this.#state],
-      connections: { open: this.#connections.size, active, idle, flushing, accepted: this.#accepted, rejected: this.#rejected },
+      connections: {
+        open: this.#connections.size,
+        active,
+        idle,
+        flushing,
+        accepted: this.#accepted,
+        closed: metrics.closedConnections,
+        rejected: this.#rejected,
+      },
       pool: this.#pool.stats(),
-      requests: { total: this.#requests },
+      requests: {
+        total: metrics.total,
+        inFlight: metrics.inFlight,
+        byClass: { '1xx': byClass[1]!, '2xx': byClass[2]!, '3xx': byClass[3]!, '4xx': byClass[4]!, '5xx': byClass[5]! },
+      },
+      errors: { client: Object.fromEntries([...metrics.clientErrors].sort((a, b) => a[0] - b[0])), app: metrics.appErrors, timeouts: metrics.timeouts },
+      bytes: { received, sent },
+      latency: {
+        count: latency.count,
+        p50: round(latency.percentile(0.5)),
+        p90: round(latency.percentile(0.9)),
+        p99: round(latency.percentile(0.99)),
+        max: round(latency.max),
+      },
     };
   }
+
+  /** The metrics in Prometheus text format (what `metricsPath` and `metricsInterface` serve). */
+  metrics(): string {
+    return prometheusText(this.stats(), this.#metrics);
+  }
+
+  /** The access log's line builder for the current format, compiled once per format; null when off. */
+  #accessLine(): ((record: AccessRecord) => string) | null {
+    const format = this.options.accessLog;
+    if (format === false) return null;
+    if (this.#accessFormat?.format !== format) {
+      try {
+        this.#accessFormat = { format, line: compileAccessFormat(format) };
+      } catch (error) {
+        throw new RocketError('ROCKET_ERR_INVALID_OPTION', `accessLog: ${(error as Error).message}`);
+      }
+    }
+    return this.#accessFormat.line;
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+/** `127.0.0.1:8000`, `[::1]:8443*` (TLS), `unix:/run/app.sock`: how Rocket names what it listens on. */
+function describeAddress(address: BoundAddress): string {
+  if (address.family === 'unix') return `unix:${address.host}`;
+  const host = address.family === 'IPv6' ? `[${address.host}]` : address.host;
+  return `${host}:${address.port}${address.secure ? '*' : ''}`;
 }
 
 /** Deadlines are checked often enough that the shortest timeout is off by a tenth at most. */
@@ -443,3 +562,30 @@ const stderrStream: WsgiErrors = {
   },
   flush: () => {},
 };
+
+/** The content type of the Prometheus text exposition format. */
+const METRICS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/** A gateway app answering GET and HEAD with the metrics, anything else with 405. */
+function metricsResponder(render: () => string): GatewayApp {
+  return (environ, startResponse) => {
+    const method = environ.REQUEST_METHOD;
+    if (method !== 'GET' && method !== 'HEAD') {
+      startResponse('405 Method Not Allowed', [['Allow', 'GET, HEAD'], ['Content-Type', 'text/plain'], ['Content-Length', '0']]);
+      return [];
+    }
+    const text = render();
+    startResponse('200 OK', [['Content-Type', METRICS_TYPE], ['Cache-Control', 'no-store']]);
+    return [text];
+  };
+}
+
+/** `app`, except that `metricsPath` (read per request) answers with the metrics. */
+function withMetricsPath(app: GatewayApp, options: ResolvedOptions, render: () => string): GatewayApp {
+  const metrics = metricsResponder(render);
+  return (environ, startResponse) => {
+    const path = options.metricsPath;
+    if (path !== '' && environ.SCRIPT_NAME === '' && environ.PATH_INFO === path) return metrics(environ, startResponse);
+    return app(environ, startResponse);
+  };
+}

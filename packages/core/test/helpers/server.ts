@@ -14,14 +14,25 @@ export interface Served {
 export interface LogLine {
   level: 'debug' | 'info' | 'warn' | 'error';
   message: string;
+  /** The channel, for lines logged through a child (`Rocket.Requests`, …). */
+  channel?: string;
 }
 
-/** A logger that keeps every line, for assertions. */
-export function memoryLogger(lines: LogLine[] = []): Logger & { lines: LogLine[] } {
+type MemoryLogger = Logger & { lines: LogLine[]; child(bindings: { channel?: string }): MemoryLogger };
+
+/** A logger that keeps every line (with its channel, through child()), for assertions. */
+export function memoryLogger(lines: LogLine[] = [], channel?: string): MemoryLogger {
   const keep = (level: LogLine['level']) => (message: string) => {
-    lines.push({ level, message });
+    lines.push(channel === undefined ? { level, message } : { level, message, channel });
   };
-  return { lines, debug: keep('debug'), info: keep('info'), warn: keep('warn'), error: keep('error') };
+  return {
+    lines,
+    debug: keep('debug'),
+    info: keep('info'),
+    warn: keep('warn'),
+    error: keep('error'),
+    child: (bindings) => memoryLogger(lines, bindings.channel),
+  };
 }
 
 /**
@@ -30,7 +41,7 @@ export function memoryLogger(lines: LogLine[] = []): Logger & { lines: LogLine[]
  */
 export async function serve(app: GatewayApp, options: RocketOptions = {}, interfaces: unknown = ['127.0.0.1', 0]): Promise<Served> {
   const logger = memoryLogger();
-  const server = new Rocket(interfaces, 'wsgi', { wsgi_app: app }, { logger, ...options });
+  const server = new Rocket(interfaces, 'wsgi', { wsgi_app: app }, { logger, logLevel: 'debug', ...options });
   await server.start();
   // A test that failed may leave requests hanging: do not wait long for them.
   onTestFinished(() => server.stop({ timeout: 1 }));
