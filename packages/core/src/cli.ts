@@ -13,12 +13,15 @@
  * Every server option has a flag, generated from the option table (`--socket-timeout 5`, …).
  */
 
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { APP_TYPES, loadApp, type AppType, type LoadedApp } from './app-module.js';
 import { demoApp } from './demo.js';
 import { RocketError } from './errors.js';
 import { OPTIONS, VERSION, type RocketOptions } from './options.js';
 import { Rocket } from './rocket.js';
+import { staticFiles } from './static-files.js';
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
@@ -35,6 +38,7 @@ function usage(): string {
     ``,
     `  -i, --ip HOST            interface to listen on (default 127.0.0.1; '' = every interface)`,
     `  -p, --port PORT          port (default 8000; 0 = any free port)`,
+    `  -s, --static DIR         serve the files of DIR (folders listed) instead of an app`,
     `  --type TYPE              what MODULE exports, when its shape does not tell: ${APP_TYPES.join(', ')}`,
     ...optionFlags.map(([name, spec]) => `  --${`${kebab(name)} ${spec.arg}`.padEnd(23)}${spec.doc}`),
     `  -h, --help               this text`,
@@ -50,6 +54,7 @@ export async function main(argv: string[]): Promise<number> {
       ip: { type: 'string', short: 'i', default: '127.0.0.1' },
       port: { type: 'string', short: 'p', default: '8000' },
       type: { type: 'string' },
+      static: { type: 'string', short: 's' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
       ...Object.fromEntries(optionFlags.map(([name]) => [kebab(name), { type: 'string' as const }])),
@@ -64,6 +69,7 @@ export async function main(argv: string[]): Promise<number> {
     values = parsed.values as Record<string, string | boolean | undefined>;
     positionals = parsed.positionals;
     if (positionals.length > 1) throw new Error(`one app module at most (got ${positionals.join(', ')})`);
+    if (values.static !== undefined && positionals.length > 0) throw new Error('--static serves a folder: no app module with it');
     if (values.type !== undefined && !(APP_TYPES as readonly string[]).includes(values.type as string)) {
       throw new Error(`--type must be one of ${APP_TYPES.join(', ')}`);
     }
@@ -90,9 +96,11 @@ export async function main(argv: string[]): Promise<number> {
   let served: { addresses: Rocket['addresses']; stopped(): Promise<void> };
   try {
     loaded =
-      positionals[0] === undefined
-        ? { kind: 'gateway', app: demoApp, description: "Rocket's demo page" }
-        : await loadApp(positionals[0], process.cwd(), values.type as AppType | undefined);
+      values.static !== undefined
+        ? staticFolder(values.static as string)
+        : positionals[0] === undefined
+          ? { kind: 'gateway', app: demoApp, description: "Rocket's demo page" }
+          : await loadApp(positionals[0], process.cwd(), values.type as AppType | undefined);
     served = await serve(loaded, values.ip as string, values.port as string, options as RocketOptions);
   } catch (error) {
     process.stderr.write(`rocket: ${error instanceof RocketError ? error.message : String(error)}\n`);
@@ -111,6 +119,19 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /** Serve a gateway app on a Rocket, anything else through @rocketserver/adapter-node. */
+/** `rocket -s DIR`: the files of DIR, folders listed (Rocket's demo did this with --static). */
+function staticFolder(dir: string): LoadedApp {
+  const root = resolve(dir);
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(root).isDirectory();
+  } catch {
+    // Reported below.
+  }
+  if (!isDirectory) throw new RocketError('ROCKET_ERR_INVALID_APP', `--static: ${dir} is not a folder`);
+  return { kind: 'gateway', app: staticFiles({ document_root: root, display_index: true }), description: `the files of ${root}` };
+}
+
 async function serve(loaded: LoadedApp, ip: string, port: string, options: RocketOptions) {
   if (loaded.kind === 'gateway') {
     const server = new Rocket([ip, port], 'wsgi', { wsgi_app: loaded.app }, options);

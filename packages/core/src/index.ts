@@ -19,3 +19,6 @@ export type { BoundAddress } from './listener.js';
 export { FileWrapper, fileWrapper, type FileLike } from './file-wrapper.js';
 export { demoApp } from './demo.js';
 export { mount } from './mount.js';
+export { staticFiles, FileBody, type StaticFilesOptions } from './static-files.js';
+export { compileAccessFormat, type AccessRecord, type AccessLogFormat } from './access-log.js';
+export { LogChannel, LogChannels, type LogLevel } from './logging.js';

@@ -21,21 +21,27 @@ import type { HeadLimits } from './http/request-head.js';
 import { parseInterfaces, type BindSpec } from './interfaces.js';
 import { Listener, type BoundAddress, type ListenerSettings } from './listener.js';
 import { Monitor } from './monitor.js';
-import { resolveOptions, type ResolvedOptions, type RocketOptions } from './options.js';
+import { resolveOptions, type Logger, type ResolvedOptions, type RocketOptions } from './options.js';
 import { WorkerPool, type PoolStats } from './pool.js';
 import { installSignalHandlers } from './signals.js';
+import { staticFiles } from './static-files.js';
 import { compileAccessFormat, type AccessRecord } from './access-log.js';
 import { LogChannels } from './logging.js';
 import { prometheusText, RequestMetrics } from './metrics.js';
 
 /** What a method needs to run, as in Rocket: `{ wsgi_app }` for the `wsgi` method. */
 export interface AppInfo {
+  /** Method `'wsgi'`: the gateway app. */
   wsgi_app?: GatewayApp;
+  /** Method `'fs'`: the folder to serve. */
+  document_root?: string;
+  /** Method `'fs'`: list a folder without an index.html (else 404). Default false. */
+  display_index?: boolean;
   [key: string]: unknown;
 }
 
-/** The methods Rocket serves with. */
-export type Method = 'wsgi';
+/** The methods Rocket serves with: a gateway app, or the files of a folder. */
+export type Method = 'wsgi' | 'fs';
 
 const enum State {
   Stopped,
@@ -146,15 +152,24 @@ export class Rocket {
     options: RocketOptions = {},
   ) {
     this.interfaces = parseInterfaces(interfaces);
-    if (typeof method !== 'string' || method.toLowerCase() !== 'wsgi') {
-      throw new RocketError('ROCKET_ERR_INVALID_OPTION', `unknown method ${JSON.stringify(method)}; Rocket serves with "wsgi"`);
+    const name = typeof method === 'string' ? method.toLowerCase() : '';
+    if (name !== 'wsgi' && name !== 'fs') {
+      throw new RocketError('ROCKET_ERR_INVALID_OPTION', `unknown method ${JSON.stringify(method)}; Rocket serves with "wsgi" or "fs"`);
     }
-    this.method = 'wsgi';
+    this.method = name;
     if (typeof appInfo !== 'object' || appInfo === null) {
       throw new RocketError('ROCKET_ERR_INVALID_APP', 'appInfo must be an object such as { wsgi_app: app }');
     }
-    if (typeof appInfo.wsgi_app !== 'function') {
+    let app: GatewayApp;
+    if (name === 'fs') {
+      if (typeof appInfo.document_root !== 'string' || appInfo.document_root === '') {
+        throw new RocketError('ROCKET_ERR_INVALID_APP', 'the "fs" method needs appInfo.document_root, the folder to serve');
+      }
+      app = staticFiles({ document_root: appInfo.document_root, display_index: appInfo.display_index === true });
+    } else if (typeof appInfo.wsgi_app !== 'function') {
       throw new RocketError('ROCKET_ERR_INVALID_APP', `the wsgi_app specified (${typeof appInfo.wsgi_app}) is not a valid gateway application`);
+    } else {
+      app = appInfo.wsgi_app;
     }
     this.appInfo = appInfo;
     const resolved = resolveOptions(options);
@@ -212,7 +227,7 @@ export class Rocket {
       },
     };
     this.#context = {
-      app: withMetricsPath(appInfo.wsgi_app, resolved, () => this.metrics()),
+      app: withMetricsPath(app, resolved, () => this.metrics()),
       options: resolved,
       logger: this.#logs.errors,
       logs: this.#logs,
@@ -289,7 +304,7 @@ export class Rocket {
     const results = await Promise.allSettled(
       this.#listeners.map((listener) =>
         listener.listen(
-          { ...settings, logger: this.#logs.port(listener.spec.path ?? listener.spec.port) },
+          { ...settings, logger: this.#portLogger(listener) },
           listener === this.#metricsListener ? (socket, info) => this.#accept(socket, info, this.#metricsContext!) : onConnection,
         ),
       ),
@@ -309,6 +324,17 @@ export class Rocket {
     }
     this.#state = State.Running;
     logger.info(`Listening on sockets: ${this.addresses.map(describeAddress).join(', ')}`);
+  }
+
+  /** `Rocket.Errors.Port<n>` of a listener, named by the port it is bound to (known once it listens). */
+  #portLogger(listener: Listener): Logger {
+    const channel = () => this.#logs.port(listener.address?.port || listener.spec.path || listener.spec.port);
+    return {
+      debug: (message) => channel().debug(message),
+      info: (message) => channel().info(message),
+      warn: (message) => channel().warn(message),
+      error: (message) => channel().error(message),
+    };
   }
 
   #listenerSettings(): ListenerSettings {

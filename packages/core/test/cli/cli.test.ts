@@ -52,3 +52,37 @@ test('an unknown flag exits 2 with the usage', async () => {
   expect((await rocket.exited)[0]).toBe(2);
   expect(rocket.err()).toMatch(/Usage: rocket/);
 });
+
+test('rocket -s DIR serves the files of a folder, with listings; the access log goes to stdout', async () => {
+  const { mkdtempSync, writeFileSync, mkdirSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'rocket-static-'));
+  try {
+    writeFileSync(join(dir, 'hello.txt'), 'hello from a file\n');
+    mkdirSync(join(dir, 'sub'));
+    const rocket = run(['-p', '0', '-s', dir, '--access-log', 'rocket']);
+    await expect.poll(() => rocket.out(), { timeout: 10_000 }).toMatch(/serving the files of .* on http:\/\/127\.0\.0\.1:(\d+)\//);
+    const port = Number(/127\.0\.0\.1:(\d+)/.exec(rocket.out())![1]);
+    const client = await RawClient.connect(port);
+    await client.write('GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');
+    const file = await client.readResponse();
+    expect(file.header('content-type')).toBe('text/plain; charset=utf-8');
+    expect(file.body.toString()).toBe('hello from a file\n');
+    const listing = (await client.readResponse()).body.toString();
+    expect(listing).toContain('href="hello.txt"');
+    expect(listing).toContain('href="sub/"');
+    await expect.poll(() => rocket.out()).toContain('127.0.0.1 - "GET /hello.txt HTTP/1.1" - 200 18');
+    rocket.child.kill('SIGTERM');
+    expect(await rocket.exited).toEqual([0, null]);
+    expect(rocket.err()).toBe('');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('rocket -s with a path that is not a folder exits 1 saying so', async () => {
+  const rocket = run(['-p', '0', '-s', '/nonexistent/folder']);
+  expect((await rocket.exited)[0]).toBe(1);
+  expect(rocket.err()).toMatch(/--static: \/nonexistent\/folder is not a folder/);
+});
