@@ -22,3 +22,18 @@ export { mount } from './mount.js';
 export { staticFiles, FileBody, type StaticFilesOptions } from './static-files.js';
 export { compileAccessFormat, type AccessRecord, type AccessLogFormat } from './access-log.js';
 export { LogChannel, LogChannels, type LogLevel } from './logging.js';
+export {
+  Executor,
+  WSGIExecutor,
+  Future,
+  WSGIFuture,
+  FuturesMiddleware,
+  provideFutures,
+  CancelledError,
+  TimeoutError,
+  WorkerExitError,
+  type ExecutorOptions,
+  type ExecutorStats,
+  type FuturesEnviron,
+  type WorkerTask,
+} from './futures.js';

@@ -85,6 +85,10 @@ export interface RocketOptions {
   logLevels?: Record<string, LogLevel>;
   /** The access log (channel `Rocket.Requests`): `'rocket'`, `'common'`, `'combined'` or a format string; false for none. Default false. */
   accessLog?: AccessLogFormat | false;
+  /** With `appInfo.futures`: tasks of `wsgiorg.executor` run at once on the event loop. Default 10. */
+  futuresThreads?: number;
+  /** With `appInfo.futures`: worker threads for tasks given as a module and an export. Default 0. */
+  futuresWorkerThreads?: number;
   /** Serve the metrics in Prometheus text format at this path on every interface; '' for none. Default ''. */
   metricsPath?: string;
   /** Serve the metrics on an interface of their own (`['127.0.0.1', 9100]`), at any path. Default none. */
@@ -176,6 +180,8 @@ export const OPTIONS: { readonly [K in keyof RocketOptions]-?: OptionSpec<K> } =
     doc: "the access log: 'rocket', 'common', 'combined' or a format of % directives",
     arg: 'FORMAT',
   },
+  futuresThreads: { default: () => 10, check: count(1), doc: "with appInfo.futures: wsgiorg.executor's tasks running at once", arg: 'N' },
+  futuresWorkerThreads: { default: () => 0, check: count(0), doc: 'with appInfo.futures: worker threads for CPU-bound tasks ({ module, export })', arg: 'N' },
   metricsPath: {
     default: () => '',
     check: (v) => (v === '' || (typeof v === 'string' && v.startsWith('/')) ? undefined : "must be '' or a path starting with /"),

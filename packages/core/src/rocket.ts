@@ -25,6 +25,7 @@ import { resolveOptions, type Logger, type ResolvedOptions, type RocketOptions }
 import { WorkerPool, type PoolStats } from './pool.js';
 import { installSignalHandlers } from './signals.js';
 import { staticFiles } from './static-files.js';
+import { Executor, provideFutures } from './futures.js';
 import { compileAccessFormat, type AccessRecord } from './access-log.js';
 import { LogChannels } from './logging.js';
 import { prometheusText, RequestMetrics } from './metrics.js';
@@ -37,6 +38,8 @@ export interface AppInfo {
   document_root?: string;
   /** Method `'fs'`: list a folder without an index.html (else 404). Default false. */
   display_index?: boolean;
+  /** Method `'wsgi'`: put `wsgiorg.executor` and `wsgiorg.futures` in every environ (Rocket's futures). */
+  futures?: boolean;
   [key: string]: unknown;
 }
 
@@ -143,6 +146,7 @@ export class Rocket {
   #rejected = 0;
   readonly #logs: LogChannels;
   readonly #metrics = new RequestMetrics();
+  #executor: Executor | null = null;
   #accessFormat: { format: string; line: (record: AccessRecord) => string } | null = null;
 
   constructor(
@@ -226,6 +230,7 @@ export class Rocket {
         return resolved.maxHeaders;
       },
     };
+    if (appInfo.futures === true) app = this.#withFutures(app);
     this.#context = {
       app: withMetricsPath(app, resolved, () => this.metrics()),
       options: resolved,
@@ -263,6 +268,26 @@ export class Rocket {
     this.#metricsContext = this.#metricsListener === null ? null : Object.create(this.#context, { app: { value: metricsApp } });
   }
 
+  /**
+   * The executor of `appInfo.futures`: one per server, kept across `restart()`; a `stop()` shuts
+   * it down and the next `start()` makes a new one. Null without futures.
+   */
+  get executor(): Executor | null {
+    return this.#executor;
+  }
+
+  #withFutures(app: GatewayApp): GatewayApp {
+    this.#executor = this.#newExecutor();
+    return (environ, startResponse) => {
+      provideFutures(environ, this.#executor!);
+      return app(environ, startResponse);
+    };
+  }
+
+  #newExecutor(): Executor {
+    return new Executor({ threads: this.options.futuresThreads, workerThreads: this.options.futuresWorkerThreads, logger: this.#logs.errors });
+  }
+
   /** What every interface is bound to, in the order given; empty while stopped. */
   get addresses(): BoundAddress[] {
     return this.#listeners.flatMap((listener) => (listener.address === null || listener === this.#metricsListener ? [] : [{ ...listener.address }]));
@@ -290,6 +315,7 @@ export class Rocket {
         return Promise.reject(new RocketError('ROCKET_ERR_STATE', 'start() while the server is stopping; await stop() first'));
     }
     this.#state = State.Starting;
+    if (this.#executor?.isShutdown === true) this.#executor = this.#newExecutor();
     this.#starting = this.#start().finally(() => {
       this.#starting = null;
     });
@@ -423,6 +449,7 @@ export class Rocket {
     for (const socket of this.#upgraded) socket.destroy();
     this.#monitor.close();
     this.#pool.stop();
+    await this.#executor?.shutdown();
     this.#removeSignalHandlers?.();
     this.#removeSignalHandlers = null;
     this.#state = State.Stopped;
