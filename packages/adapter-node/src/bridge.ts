@@ -91,6 +91,8 @@ class BridgedRequest implements ResponseSink, BridgeSocketSink {
   readonly dispatcher: Dispatcher;
   readonly environ: Environ;
   #body: AsyncIterator<Buffer> | null = null;
+  /** res emitted 'finish': node:http no longer counts `req` as in flight, so nothing aborts it. */
+  finished = false;
   #reading = false;
   /** The final head went out with nothing after it in the same write: send it now. */
   #headPending = false;
@@ -153,7 +155,7 @@ class BridgedRequest implements ResponseSink, BridgeSocketSink {
         // After the response, a body the server stopped draining (a client that left, or one
         // past maxDrainSize) just stops: the dumped `req` never ends, as on node:http when the
         // body never arrives.
-        if (!this.res.writableFinished) this.clientGone(error);
+        if (!this.finished) this.clientGone(error);
       },
     );
   }
@@ -207,14 +209,17 @@ class BridgedRequest implements ResponseSink, BridgeSocketSink {
    * then `req` is aborted (`'aborted'`, an `ECONNRESET` error if someone listens, `'close'`).
    */
   clientGone(reason: unknown): void {
-    if (this.res.writableFinished) return;
+    if (this.finished) return;
     const socket = this.socket;
     if (socket.closed) {
       this.abortRequest(reason);
       return;
     }
     // node:http's server hears of the close before the response does (its listener came first).
-    socket.prependOnceListener('close', () => this.abortRequest(reason));
+    // A response that finishes meanwhile has let go of its request, as on node:http.
+    socket.prependOnceListener('close', () => {
+      if (!this.finished) this.abortRequest(reason);
+    });
     socket.destroy(socketError(reason));
   }
 
@@ -254,6 +259,7 @@ function readBody(this: Internals): void {
 
 function onResponseFinish(this: http.ServerResponse & Bridged): void {
   const bridged = this[kBridged]!;
+  bridged.finished = true;
   const req = bridged.req;
   // node:http dumps a body nobody read; the server drains it from the connection itself.
   if (!req._consuming && !(req as unknown as { _readableState: { resumeScheduled: boolean } })._readableState.resumeScheduled) req._dump();
