@@ -15,6 +15,7 @@
  * answer stands.
  */
 
+import { lstatSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import {
   mount,
@@ -32,7 +33,7 @@ import {
 } from '@rocketserver/core';
 import { isInterrupt, KeyboardInterrupt, SystemExit, type Interrupt } from './interrupts.js';
 import { SSLAdapter, BuiltinSSLAdapter } from './ssl.js';
-import { appLevelRefusal, refusalFor, simpleResponse } from './wire.js';
+import { appLevelRefusal, latin1Path, refusalFor, simpleResponse } from './wire.js';
 
 /** `(host, port)`, a UNIX socket path, or one of Rocket's TLS tuples. */
 export type BindAddr = readonly [host: string | null, port: number | string, ...tls: string[]] | string;
@@ -338,6 +339,7 @@ export class CherryPyWSGIServer {
     if (this.#rocket !== null) throw new Error('the server is already running; stop() it first');
     this.#interrupt = null;
     this.software ??= `${this.version} Server`;
+    removeStaleSocket(this.#bindAddr);
     const rocket = new Rocket(this.#interface(), 'wsgi', { wsgi_app: this.#serveRequest }, this.#options());
     try {
       await rocket.start();
@@ -518,7 +520,7 @@ export class CherryPyWSGIServer {
     if (app === null) throw new TypeError('the server has no wsgi_app');
     let body: GatewayBody | Promise<GatewayBody>;
     try {
-      body = app(environ, start);
+      body = app(environ, closingOn413(start));
     } catch (error) {
       throw this.#appError(error);
     }
@@ -535,6 +537,7 @@ export class CherryPyWSGIServer {
   #extendEnviron(environ: Environ): void {
     for (const [key, value] of Object.entries(this.environ)) if (!(key in environ)) environ[key] = value;
     if (environ.REQUEST_URI === '*') environ.PATH_INFO = '/*';
+    else environ.PATH_INFO = latin1Path(environ.REQUEST_URI as string) ?? environ.PATH_INFO;
     environ.SERVER_NAME = this.server_name || (environ.SERVER_NAME as string);
     environ.SERVER_SOFTWARE = this.software ?? `${this.version} Server`;
     environ.ACTUAL_SERVER_PROTOCOL = this.protocol;
@@ -697,4 +700,24 @@ function distinguishedName(name: Record<string, string> | undefined): string {
   return Object.entries(name)
     .map(([key, value]) => `/${key}=${value}`)
     .join('');
+}
+
+/** cheroot closes the connection after a 413 the app sends: the body it refused may still come. */
+function closingOn413(start: StartResponse): StartResponse {
+  return ((status: string, headers: [string, string][], excInfo?: unknown) => {
+    if (typeof status === 'string' && status.startsWith('413') && Array.isArray(headers) && !headers.some(([name]) => String(name).toLowerCase() === 'connection')) {
+      headers = [...headers, ['Connection', 'close']];
+    }
+    return (start as (s: string, h: [string, string][], e?: unknown) => ReturnType<StartResponse>)(status, headers, excInfo);
+  }) as StartResponse;
+}
+
+/** Like cheroot, bind a UNIX socket path even if a file (a socket left behind) is there. */
+function removeStaleSocket(bind: BindAddr): void {
+  if (typeof bind !== 'string' || bind.startsWith('\0')) return;
+  try {
+    if (!lstatSync(bind).isDirectory()) unlinkSync(bind);
+  } catch {
+    // Nothing there (or not ours to remove): binding reports what is wrong.
+  }
 }

@@ -109,3 +109,27 @@ export function appLevelRefusal(method: string, requestUri: string): Refusal | n
   if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(requestUri)) return bad(ABSOLUTE_URI);
   return null;
 }
+
+/**
+ * PATH_INFO as cheroot's WSGI 1.0 gateway makes it: the percent-decoded bytes of the path, each
+ * byte one character (latin-1), `%2F` kept as it is — so `/%D0%AE` is `'/\xd0\xae'`, and bytes that
+ * are not UTF-8 survive. Null for a malformed escape.
+ */
+export function latin1Path(target: string): string | null {
+  const query = target.indexOf('?');
+  const raw = query === -1 ? target : target.slice(0, query);
+  let out = '';
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i]!;
+    if (c !== '%') {
+      out += c;
+      continue;
+    }
+    const hex = raw.slice(i + 1, i + 3);
+    if (!/^[0-9A-Fa-f]{2}$/.test(hex)) return null;
+    const byte = parseInt(hex, 16);
+    out += byte === 0x2f ? '%2F' : String.fromCharCode(byte);
+    i += 2;
+  }
+  return out;
+}

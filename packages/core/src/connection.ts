@@ -841,9 +841,12 @@ export class Connection implements TimerEntry, PoolMember {
     this.server.logs.monitor.debug(`connection ${this.info.id} (${this.info.remoteAddress}): ${what}`);
   }
 
-  /** No request came in time: close, silently unless the server answers such connections (idle408). */
+  /**
+   * No request came in time: close — with a 408 first for a new connection that never sent one,
+   * when the server answers those (idle408); a keep-alive connection going idle is just closed.
+   */
   #closeIdle(): void {
-    if (this.server.options.idle408) this.#reject(new HttpError(408, 'ROCKET_ERR_TIMEOUT', 'no request arrived in time'));
+    if (this.server.options.idle408 && this.#requests === 0) this.#reject(new HttpError(408, 'ROCKET_ERR_TIMEOUT', 'no request arrived in time'));
     else this.#shutdown();
   }
 

@@ -75,7 +75,7 @@ export interface RocketOptions {
   requireHost?: boolean;
   /** Most idle keep-alive connections; a response that would make one more says `Connection: close`. 0 = no limit. Default 0. */
   maxIdleConnections?: number;
-  /** A connection that sends no request within `timeout` is answered `408 Request Timeout` before it closes. Default false. */
+  /** A new connection that sends no request within `socketTimeout` is answered `408 Request Timeout` before it closes. Default false. */
   idle408?: boolean;
   /** Where server messages go: any object with debug/info/warn/error (and child()). Default: warnings and errors on stderr, the access log on stdout. */
   logger?: Logger;
@@ -158,7 +158,7 @@ export const OPTIONS: { readonly [K in keyof RocketOptions]-?: OptionSpec<K> } =
   eagerContinue: { default: () => false, check: flag, doc: 'send 100 Continue as soon as a request asks, not when the app first reads the body' },
   requireHost: { default: () => true, check: flag, doc: 'refuse an HTTP/1.1 request without a Host header field (400, RFC 9112 §3.2)' },
   maxIdleConnections: { default: () => 0, check: count(0), doc: 'most idle keep-alive connections; beyond, the response says Connection: close; 0 = no limit', arg: 'N' },
-  idle408: { default: () => false, check: flag, doc: 'answer a connection that sends no request within timeout with 408 before closing it' },
+  idle408: { default: () => false, check: flag, doc: 'answer a new connection that sends no request within socketTimeout with 408 before closing it' },
   logger: { default: () => defaultLogger, check: checkLogger, doc: 'an object with debug/info/warn/error (console, pino, winston…)' },
   logLevel: {
     default: () => 'info',
