@@ -14,6 +14,8 @@ import type { ConnectionInfo } from '@rocketserver/core';
 import type { ResponseParser } from './response-parser.js';
 
 export interface BridgeSocketSink {
+  /** Node wrote to the socket (once per `_write` or `_writev`), and the parser took it all. */
+  written(): void;
   /** Resolves when the connection can take more. */
   drained(): Promise<void>;
   /** The socket was destroyed before the response was complete (`res.destroy()`, `req.socket.destroy()`). */
@@ -139,6 +141,7 @@ export class BridgeSocket extends Duplex {
       callback(error as Error);
       return;
     }
+    this.#sink.written();
     if (room) callback();
     else this.#sink.drained().then(() => callback(), callback);
   }
@@ -156,6 +159,7 @@ export class BridgeSocket extends Duplex {
       return;
     }
     this.touch();
+    this.#sink.written();
     if (room) callback();
     else this.#sink.drained().then(() => callback(), callback);
   }

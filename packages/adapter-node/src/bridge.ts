@@ -170,9 +170,8 @@ class BridgedRequest implements ResponseSink, BridgeSocketSink {
     if (close) headers.push('Connection', 'close');
     this.out.startWith(code, reason, headers);
     // Node writes a head alone for flushHeaders() — and also just before a body it sends in a
-    // separate write. Only the first must go out as it is: wait for the rest of this turn.
+    // separate write. Only the first must go out as it is: see written().
     this.#headPending = true;
-    process.nextTick(flushPendingHead, this);
   }
 
   body(chunk: Buffer): boolean {
@@ -194,6 +193,11 @@ class BridgedRequest implements ResponseSink, BridgeSocketSink {
   }
 
   // ---- BridgeSocketSink ----
+
+  written(): void {
+    // A head that came without its body waits for the rest of this turn.
+    if (this.#headPending) process.nextTick(flushPendingHead, this);
+  }
 
   drained(): Promise<void> {
     return this.out.drained();

@@ -38,8 +38,49 @@ const enum State {
 }
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
-/** Node's framing of its own connection: replaced by the server's. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'te', 'upgrade']);
+
+/** Header fields the parser looks at: Node's framing of its own connection, replaced by the server's, and the length. */
+const enum Framing {
+  None,
+  ContentLength,
+  TransferEncoding,
+  Connection,
+  /** `Keep-Alive`, `Proxy-Connection`, `TE`: dropped. */
+  HopByHop,
+  /** Kept on a 101 only. */
+  Upgrade,
+}
+
+const FRAMING = new Map<string, Framing>([
+  ['content-length', Framing.ContentLength],
+  ['transfer-encoding', Framing.TransferEncoding],
+  ['connection', Framing.Connection],
+  ['keep-alive', Framing.HopByHop],
+  ['proxy-connection', Framing.HopByHop],
+  ['te', Framing.HopByHop],
+  ['upgrade', Framing.Upgrade],
+]);
+
+/** Lengths of the names in FRAMING: most header names are skipped without lowercasing them. */
+const FRAMING_LENGTHS = new Set([...FRAMING.keys()].map((name) => name.length));
+
+function framingHeader(name: string): Framing {
+  if (!FRAMING_LENGTHS.has(name.length)) return Framing.None;
+  return FRAMING.get(name.toLowerCase()) ?? Framing.None;
+}
+
+/** The code of an `HTTP/1.x NNN[ reason]` status line ending at `eol`; -1 if it is not one. */
+function statusCode(text: string, eol: number): number {
+  if (eol < 12 || !text.startsWith('HTTP/1.') || (text.charCodeAt(7) !== 0x31 && text.charCodeAt(7) !== 0x30)) return -1;
+  if (text.charCodeAt(8) !== 0x20 || (eol > 12 && text.charCodeAt(12) !== 0x20)) return -1;
+  let code = 0;
+  for (let k = 9; k < 12; k++) {
+    const digit = text.charCodeAt(k) - 0x30;
+    if (digit < 0 || digit > 9) return -1;
+    code = code * 10 + digit;
+  }
+  return code;
+}
 const UNLIMITED = { maxBodySize: 0, maxChunkExtensions: Number.MAX_SAFE_INTEGER, maxTrailerSize: Number.MAX_SAFE_INTEGER, maxTrailers: 10_000 };
 
 export class ResponseParseError extends Error {
@@ -157,28 +198,44 @@ export class ResponseParser implements ChunkSink {
   }
 
   #readHead(text: string): void {
-    const lines = text.split('\r\n');
-    const status = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(lines[0]!);
-    if (status === null) throw new ResponseParseError(`not a status line: ${JSON.stringify(lines[0])}`);
-    const code = Number(status[1]);
-    const reason = status[2] ?? '';
+    // Node writes `HTTP/1.1 200 OK\r\n` then `Name: value\r\n` lines; scanned with indexOf,
+    // since this runs once per bridged response.
+    let eol = text.indexOf('\r\n');
+    if (eol === -1) eol = text.length;
+    const code = statusCode(text, eol);
+    if (code === -1) throw new ResponseParseError(`not a status line: ${JSON.stringify(text.slice(0, eol))}`);
+    const reason = eol > 12 ? text.slice(13, eol) : '';
     const headers: string[] = [];
     let length = -1;
     let chunked = false;
     let close = false;
-    for (let k = 1; k < lines.length; k++) {
-      const line = lines[k]!;
-      const colon = line.indexOf(':');
-      if (colon <= 0) throw new ResponseParseError(`malformed header line ${JSON.stringify(line)}`);
-      const name = line.slice(0, colon);
-      const value = line.slice(colon + 1).trim();
-      const lower = name.toLowerCase();
-      if (HOP_BY_HOP.has(lower) && !(lower === 'upgrade' && code === 101)) {
-        if (lower === 'transfer-encoding') chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
-        else if (lower === 'connection') close ||= /(?:^|,)\s*close\s*(?:,|$)/i.test(value);
-        continue;
+    let pos = eol + 2;
+    while (pos < text.length) {
+      let next = text.indexOf('\r\n', pos);
+      if (next === -1) next = text.length;
+      const colon = text.indexOf(':', pos);
+      if (colon <= pos || colon > next) throw new ResponseParseError(`malformed header line ${JSON.stringify(text.slice(pos, next))}`);
+      const name = text.slice(pos, colon);
+      const value = text.slice(colon + 1, next).trim();
+      pos = next + 2;
+      switch (framingHeader(name)) {
+        case Framing.ContentLength:
+          length = Number(value);
+          break;
+        case Framing.TransferEncoding:
+          chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
+          continue;
+        case Framing.Connection:
+          close ||= /(?:^|,)\s*close\s*(?:,|$)/i.test(value);
+          continue;
+        case Framing.HopByHop:
+          continue;
+        case Framing.Upgrade:
+          if (code !== 101) continue;
+          break;
+        case Framing.None:
+          break;
       }
-      if (lower === 'content-length') length = Number(value);
       headers.push(name, value);
     }
     if (code < 200) {

@@ -1,0 +1,180 @@
+// The response parser on its own: bytes as Node's ServerResponse writes them in, calls out.
+import { describe, expect, it } from 'vitest';
+import { ResponseParseError, ResponseParser, type ResponseSink } from '@rocketserver/adapter-node';
+
+type Call =
+  | ['informational', number, string, string[]]
+  | ['head', number, string, string[], boolean]
+  | ['body', string]
+  | ['end', string[] | null];
+
+/** Feeds `parts` to a parser and records what it reports; body chunks are joined. */
+function parse(parts: (string | Buffer)[], options: { isHead?: boolean; finish?: boolean } = {}): Call[] {
+  const calls: Call[] = [];
+  const sink: ResponseSink = {
+    informational: (code, reason, headers) => void calls.push(['informational', code, reason, headers]),
+    head: (code, reason, headers, close) => void calls.push(['head', code, reason, headers, close]),
+    body: (chunk) => {
+      const last = calls.at(-1);
+      if (last?.[0] === 'body') last[1] += chunk.toString('latin1');
+      else calls.push(['body', chunk.toString('latin1')]);
+      return true;
+    },
+    end: (trailers) => void calls.push(['end', trailers]),
+  };
+  const parser = new ResponseParser(sink, options.isHead ?? false);
+  for (const part of parts) parser.write(Buffer.from(part, 'latin1'));
+  if (options.finish) parser.finish();
+  return calls;
+}
+
+const HELLO = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nDate: Sat, 21 Nov 2026 10:00:00 GMT\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\nhello';
+
+describe('ResponseParser: the head', () => {
+  it('reports status, reason and the headers in order, without Node framing of its own connection', () => {
+    expect(parse([HELLO])).toEqual([
+      ['head', 200, 'OK', ['Content-Type', 'text/plain', 'Content-Length', '5', 'Date', 'Sat, 21 Nov 2026 10:00:00 GMT'], false],
+      ['body', 'hello'],
+      ['end', null],
+    ]);
+  });
+
+  it('keeps the case, number and order of headers (several Set-Cookie lines)', () => {
+    const head = 'HTTP/1.1 200 OK\r\nset-cookie: a=1\r\nX-Thing: one\r\nSet-Cookie: b=2\r\ncontent-length: 0\r\n\r\n';
+    expect(parse([head])[0]).toEqual(['head', 200, 'OK', ['set-cookie', 'a=1', 'X-Thing', 'one', 'Set-Cookie', 'b=2', 'content-length', '0'], false]);
+  });
+
+  it.each([
+    ['HTTP/1.1 200', 200, ''],
+    ['HTTP/1.1 200 ', 200, ''],
+    ['HTTP/1.0 404 Not Found', 404, 'Not Found'],
+    ['HTTP/1.1 599 Made Up: with a colon', 599, 'Made Up: with a colon'],
+  ])('reads the status line %j', (line, code, reason) => {
+    expect(parse([`${line}\r\nContent-Length: 0\r\n\r\n`])[0]).toEqual(['head', code, reason, ['Content-Length', '0'], false]);
+  });
+
+  it.each([
+    'HTTP/2 200 OK',
+    'HTTP/1.2 200 OK',
+    'HTTP/1.1 20 OK',
+    'HTTP/1.1 2000 OK',
+    'HTTP/1.1 200OK',
+    'HTTP/1.1 2x0 OK',
+    'http/1.1 200 OK',
+    'hello',
+    '',
+  ])('refuses the status line %j', (line) => {
+    expect(() => parse([`${line}\r\nContent-Length: 0\r\n\r\n`])).toThrow(ResponseParseError);
+  });
+
+  it.each(['no colon here', ': empty name', ' '])('refuses the header line %j', (line) => {
+    expect(() => parse([`HTTP/1.1 200 OK\r\n${line}\r\nContent-Length: 0\r\n\r\n`])).toThrow(ResponseParseError);
+  });
+
+  it('drops every hop-by-hop field whatever its case, and notes Connection: close', () => {
+    const head = 'HTTP/1.1 200 OK\r\nCONNECTION: keep-alive, Close\r\nkeep-alive: timeout=5\r\nProxy-Connection: x\r\nTE: trailers\r\nUpgrade: websocket\r\nX-Kept: yes\r\nContent-Length: 0\r\n\r\n';
+    expect(parse([head])[0]).toEqual(['head', 200, 'OK', ['X-Kept', 'yes', 'Content-Length', '0'], true]);
+  });
+
+  it.each([
+    ['close', true],
+    ['Close', true],
+    ['keep-alive', false],
+    ['closed', false],
+    ['upgrade, close', true],
+  ])('Connection: %s → close is %s', (value, close) => {
+    expect(parse([`HTTP/1.1 200 OK\r\nConnection: ${value}\r\nContent-Length: 0\r\n\r\n`])[0]![4]).toBe(close);
+  });
+
+  it('keeps Upgrade on a 101, the only place it means anything', () => {
+    expect(parse(['HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'])).toEqual([
+      ['informational', 101, 'Switching Protocols', ['Upgrade', 'websocket']],
+    ]);
+  });
+
+  it('reports interim responses, then the final one', () => {
+    expect(parse(['HTTP/1.1 100 Continue\r\n\r\n', 'HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n', HELLO])).toEqual([
+      ['informational', 100, 'Continue', []],
+      ['informational', 103, 'Early Hints', ['Link', '</a.css>; rel=preload']],
+      ['head', 200, 'OK', ['Content-Type', 'text/plain', 'Content-Length', '5', 'Date', 'Sat, 21 Nov 2026 10:00:00 GMT'], false],
+      ['body', 'hello'],
+      ['end', null],
+    ]);
+  });
+});
+
+describe('ResponseParser: the body', () => {
+  it('decodes a chunked body and its trailers', () => {
+    const response = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\nX-Sum: 42\r\n\r\n';
+    expect(parse([response])).toEqual([
+      ['head', 200, 'OK', ['Trailer', 'X-Sum'], false],
+      ['body', 'hello world'],
+      ['end', ['X-Sum', '42']],
+    ]);
+  });
+
+  it('ends a response without length or chunking when the writer ends', () => {
+    const calls = parse(['HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil', ' the end'], { finish: true });
+    expect(calls).toEqual([['head', 200, 'OK', ['Content-Type', 'text/plain'], false], ['body', 'until the end'], ['end', null]]);
+  });
+
+  it('expects no body for HEAD, 204 and 304', () => {
+    expect(parse(['HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n'], { isHead: true, finish: true })).toEqual([
+      ['head', 200, 'OK', ['Content-Length', '5'], false],
+      ['end', null],
+    ]);
+    expect(parse(['HTTP/1.1 204 No Content\r\n\r\n'], { finish: true }).at(-1)).toEqual(['end', null]);
+    expect(parse(['HTTP/1.1 304 Not Modified\r\nETag: "x"\r\n\r\n'], { finish: true }).at(-1)).toEqual(['end', null]);
+  });
+
+  it('refuses a writer that ends before the Content-Length is complete, or inside a chunked body', () => {
+    expect(() => parse(['HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort'], { finish: true })).toThrow(ResponseParseError);
+    expect(() => parse(['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel'], { finish: true })).toThrow(ResponseParseError);
+    expect(() => parse(['HTTP/1.1 200 OK\r\nContent-Length: 1'], { finish: true })).toThrow(ResponseParseError);
+  });
+
+  it('refuses a malformed chunked body', () => {
+    expect(() => parse(['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'])).toThrow(ResponseParseError);
+  });
+});
+
+describe('ResponseParser: however the bytes are split', () => {
+  const responses = [
+    HELLO,
+    'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: b\r\n\r\n3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\nT: v\r\n\r\n',
+    'HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found',
+  ];
+
+  it.each(responses.map((r, k) => [k, r]))('gives the same calls for response %i in any split', (_k, response) => {
+    const whole = parse([response as string]);
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let round = 0; round < 200; round++) {
+      const parts: string[] = [];
+      let rest = response as string;
+      while (rest.length > 0) {
+        const n = 1 + Math.floor(random() * Math.min(rest.length, 24));
+        parts.push(rest.slice(0, n));
+        rest = rest.slice(n);
+      }
+      expect(parse(parts)).toEqual(whole);
+    }
+    expect(parse([...(response as string)])).toEqual(whole);
+  });
+
+  it('never fails with anything but a ResponseParseError on mangled input', () => {
+    let seed = 11;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const alphabet = ['\r', '\n', ':', ' ', '0', '9', 'a', 'HTTP/1.1 ', ';', '\x00', 'chunked', 'Content-Length: '];
+    for (let round = 0; round < 2000; round++) {
+      const base = responses[round % responses.length]!;
+      let text = '';
+      for (const ch of base) text += random() < 0.05 ? alphabet[Math.floor(random() * alphabet.length)] : ch;
+      try {
+        parse([text], { finish: random() < 0.5 });
+      } catch (error) {
+        expect(error).toBeInstanceOf(ResponseParseError);
+      }
+    }
+  });
+});
