@@ -201,21 +201,9 @@ export class Rocket {
       errors: stderrStream,
       fileWrapper,
     };
-    // Read when used, like every option: a running server's limits may be changed.
-    const headLimits: HeadLimits = {
-      get maxRequestLine() {
-        return resolved.maxRequestLine;
-      },
-      get maxHeaderSize() {
-        return resolved.maxHeaderSize;
-      },
-      get maxHeaders() {
-        return resolved.maxHeaders;
-      },
-      get requireHost() {
-        return resolved.requireHost;
-      },
-    };
+    // Read when used, like every option: a running server's limits may be changed. The options
+    // carry the head limits under their own names; the chunked body's trailers borrow the head's.
+    const headLimits: HeadLimits = resolved;
     const chunkedLimits: ChunkedLimits = {
       get maxBodySize() {
         return resolved.maxBodySize;
