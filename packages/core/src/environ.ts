@@ -5,6 +5,7 @@
 
 import { HttpError } from './errors.js';
 import type { RequestHead } from './http/request-head.js';
+import type { ResponseChannel } from './response.js';
 
 /** The `wsgi.input` stream: the request body, read asynchronously. */
 export interface WsgiInput extends AsyncIterable<Buffer> {
@@ -52,6 +53,14 @@ export interface ConnectionInfo {
   readonly serverPort: number;
   readonly secure: boolean;
   readonly tls: TlsInfo | null;
+  /**
+   * Be told once when the connection has closed, whatever closed it. For objects that live as
+   * long as the connection (the Node bridge's socket), not for requests: a request hears of a
+   * client that leaves through `rocket.response`'s `onClose`.
+   */
+  onClose(listener: () => void): void;
+  /** Close the connection now: a request in progress is cut off. */
+  destroy(): void;
 }
 
 /** Server-wide facts every environ repeats. */
@@ -95,6 +104,8 @@ export interface Environ {
   /** Header fields as received: name, value, name, value, … */
   'rocket.raw_headers': readonly string[];
   'rocket.connection': ConnectionInfo;
+  /** The response, written by calls instead of a returned body. */
+  'rocket.response': ResponseChannel;
   [key: string]: unknown;
 }
 
@@ -118,6 +129,7 @@ export function buildEnviron(
   conn: ConnectionInfo,
   server: ServerInfo,
   input: WsgiInput,
+  response?: ResponseChannel,
 ): Environ {
   const target = head.target;
   let pathStart = 0;
@@ -162,6 +174,8 @@ export function buildEnviron(
     'wsgi.file_wrapper': server.fileWrapper,
     'rocket.raw_headers': head.rawHeaders,
     'rocket.connection': conn,
+    // Set by the exchange; a key of the literal, so every environ has the same shape.
+    'rocket.response': response as ResponseChannel,
   };
   if (secure) {
     environ.HTTPS = 'on';

@@ -69,8 +69,7 @@ export class Exchange implements GatewayExchange, ResponseOwner, BodySource, Chu
       this.#expectContinue = expectContinue;
     }
     this.response = new Response(this);
-    this.environ = buildEnviron(head, conn.info, conn.server.serverInfo, this.input ?? EMPTY_INPUT);
-    this.environ['rocket.response'] = this.response;
+    this.environ = buildEnviron(head, conn.info, conn.server.serverInfo, this.input ?? EMPTY_INPUT, this.response);
     // An upgrade can only be handed over when nothing of a body stands between the head and the
     // new protocol's bytes.
     if (head.upgrade !== null && framing.kind === 'none' && (connectionOptions(head.connection) & CONNECTION_UPGRADE) !== 0) {

@@ -13,7 +13,7 @@ export { HttpError, RocketError, type HttpErrorCode, type RocketErrorCode } from
 export type { Environ, WsgiInput, WsgiErrors, ConnectionInfo, TlsInfo } from './environ.js';
 export type { ClientErrorHook, ClientErrorReply } from './client-error.js';
 export type { GatewayApp, GatewayBody } from './gateway.js';
-export type { StartResponse, WriteCallable, ResponseHeaders, BodyChunk } from './response.js';
+export type { StartResponse, WriteCallable, ResponseHeaders, BodyChunk, ResponseChannel, PreparedHead } from './response.js';
 export type { Interface, PlainInterface, TlsInterface, MutualTlsInterface } from './interfaces.js';
 export type { BoundAddress } from './listener.js';
 export { FileWrapper, fileWrapper, type FileLike } from './file-wrapper.js';

@@ -231,6 +231,12 @@ export class Listener {
       serverPort: this.#address?.port ?? this.spec.port,
       secure: tlsInfo !== null,
       tls: tlsInfo,
+      onClose: (listener) => {
+        socket.once('close', () => listener());
+      },
+      destroy: () => {
+        socket.destroy();
+      },
     };
   }
 }

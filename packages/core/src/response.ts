@@ -71,6 +71,41 @@ export interface ResponseOwner {
   writeResumed(): void;
 }
 
+/** A final response head, validated and serialised by whoever made it: see {@link Response.startPrepared}. */
+export interface PreparedHead {
+  readonly code: number;
+  /** `HTTP/1.1 <code> <reason>\r\n` (the protocol is replaced by the server's when it differs). */
+  readonly statusLine: string;
+  /** `Name: value\r\n` lines, without `Connection`, `Keep-Alive` and `Transfer-Encoding`. */
+  readonly lines: string;
+  /** The `Content-Length` the lines carry (or, for a 204 or 205, carried), else -1. */
+  readonly contentLength: number;
+  /** It said `Connection: close`. */
+  readonly close: boolean;
+  readonly hasDate: boolean;
+  readonly hasServer: boolean;
+}
+
+/**
+ * `environ['rocket.response']`: the response written by calls instead of a returned body (what
+ * the Node bridge does). See {@link Response} for each call.
+ */
+export interface ResponseChannel {
+  startWith(code: number, reason: string, headers: readonly string[]): void;
+  startPrepared(head: PreparedHead): void;
+  informational(code: number, reason: string, headers?: readonly string[]): void;
+  write(chunk: BodyChunk): boolean;
+  /** The whole body at once, ending the response (its length becomes Content-Length when none was given). */
+  sendAll(chunks: readonly BodyChunk[]): void;
+  flush(): void;
+  end(trailers?: readonly string[]): void;
+  abort(reason?: unknown): void;
+  drained(): Promise<void>;
+  onClose(listener: (reason: unknown) => void): void;
+  /** True once the response is complete, or was given up. */
+  readonly ended: boolean;
+}
+
 const enum Framing {
   /** Nothing is sent: HEAD, 1xx, 204, 304. */
   None,
@@ -119,7 +154,7 @@ export function httpDate(): string {
  * const write = response.start('200 OK', [['Content-Type', 'text/plain']]);
  * response.sendAll(['hello']);
  */
-export class Response {
+export class Response implements ResponseChannel {
   readonly #owner: ResponseOwner;
   #state = State.New;
   #status: Status | null = null;
@@ -515,6 +550,31 @@ export class Response {
     }
     this.#serialiseHeaders(code, headers, true);
     this.#status = reason === '' ? parseStatus(String(code))! : { code, line: `HTTP/1.1 ${code} ${reason}\r\n` };
+    this.#state = State.Started;
+  }
+
+  /**
+   * Start the response from a head that its producer has already validated and serialised — the
+   * Node bridge passes on what `http.ServerResponse` built, whose names and values Node checked —
+   * so nothing is parsed, checked or joined again. The facts of the framing fields come with it,
+   * and its lines leave out what the server replaces (`Connection`, `Keep-Alive`,
+   * `Transfer-Encoding`, and `Content-Length` on a 204 or 205).
+   */
+  startPrepared(head: PreparedHead): void {
+    if (this.#state === State.Aborted) return;
+    if (this.#state !== State.New) throw new RocketError('ROCKET_ERR_START_RESPONSE', 'the response was already started');
+    const code = head.code;
+    if (!Number.isInteger(code) || code < 200 || code > 999) {
+      throw new RocketError('ROCKET_ERR_START_RESPONSE', `status ${code} cannot be a final response`);
+    }
+    this.#headerLines = head.lines;
+    this.#appLength = head.contentLength;
+    this.#appChunked = false;
+    this.#appOtherCoding = false;
+    this.#appClose = head.close;
+    this.#hasDate = head.hasDate;
+    this.#hasServer = head.hasServer;
+    this.#status = { code, line: head.statusLine };
     this.#state = State.Started;
   }
 

@@ -33,6 +33,8 @@ const CONN: ConnectionInfo = {
   serverPort: 8080,
   secure: false,
   tls: null,
+  onClose: () => {},
+  destroy: () => {},
 };
 
 const TLS_CONN: ConnectionInfo = {
