@@ -178,3 +178,74 @@ describe('ResponseParser: however the bytes are split', () => {
     }
   });
 });
+
+describe("ResponseParser: Node's own head", () => {
+  type Prepared = Parameters<NonNullable<ResponseSink['prepared']>>[0];
+  /** A sink whose `nodeHead()` is `head`: what `res._header` says. */
+  function trusted(head: string) {
+    const calls: (['prepared', Prepared] | ['head', number] | ['body', string] | ['whole', string] | ['end', string[] | null])[] = [];
+    const sink: ResponseSink = {
+      informational: () => {},
+      head: (code) => void calls.push(['head', code]),
+      prepared: (prepared) => void calls.push(['prepared', prepared]),
+      nodeHead: () => head,
+      body: (chunk) => void calls.push(['body', chunk.toString()]) ?? true,
+      whole: (chunk) => void calls.push(['whole', chunk.toString()]),
+      end: (trailers) => void calls.push(['end', trailers]),
+    };
+    return { calls, sink };
+  }
+  const NODE_HEAD = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nDate: Sat, 21 Nov 2026 10:00:00 GMT\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\n';
+
+  it('passes it on as text without its framing lines, and a whole text body in one call', () => {
+    const { calls, sink } = trusted(NODE_HEAD);
+    new ResponseParser(sink, false).write(`${NODE_HEAD}héllo`.slice(0, NODE_HEAD.length + 5), 'utf8');
+    expect(calls[0]).toEqual([
+      'prepared',
+      {
+        code: 200,
+        statusLine: 'HTTP/1.1 200 OK\r\n',
+        lines: 'Content-Type: text/plain\r\nContent-Length: 5\r\nDate: Sat, 21 Nov 2026 10:00:00 GMT\r\n',
+        contentLength: 5,
+        close: false,
+        hasDate: true,
+        hasServer: false,
+      },
+    ]);
+    // 'héllo' is 6 bytes in UTF-8: not the whole body of 5, so it goes as body bytes.
+    expect(calls.slice(1)).toEqual([['body', 'héllo'], ['end', null]]);
+  });
+
+  it('a text body of exactly Content-Length bytes is the whole response', () => {
+    const { calls, sink } = trusted(NODE_HEAD);
+    new ResponseParser(sink, false).write(`${NODE_HEAD}hello`);
+    expect(calls.map((c) => c[0])).toEqual(['prepared', 'whole']);
+    expect(calls[1]).toEqual(['whole', 'hello']);
+  });
+
+  it('cuts framing lines out wherever they are, and keeps the rest in order', () => {
+    const head = 'HTTP/1.1 201 Created\r\nConnection: close\r\nX-A: 1\r\nTransfer-Encoding: chunked\r\nServer: mine\r\nKeep-Alive: timeout=5\r\nX-B: 2\r\n\r\n';
+    const { calls, sink } = trusted(head);
+    new ResponseParser(sink, false).write(Buffer.from(head, 'latin1'));
+    expect(calls[0]).toEqual([
+      'prepared',
+      { code: 201, statusLine: 'HTTP/1.1 201 Created\r\n', lines: 'X-A: 1\r\nServer: mine\r\nX-B: 2\r\n', contentLength: -1, close: true, hasDate: false, hasServer: true },
+    ]);
+  });
+
+  it('drops the Content-Length of a 204 and a 205 from the lines, keeps a 304\'s', () => {
+    for (const [code, kept] of [[204, false], [205, false], [304, true]] as const) {
+      const head = `HTTP/1.1 ${code} X\r\nContent-Length: 3\r\n\r\n`;
+      const { calls, sink } = trusted(head);
+      new ResponseParser(sink, false).write(head);
+      expect((calls[0]![1] as Prepared).lines).toBe(kept ? 'Content-Length: 3\r\n' : '');
+      expect((calls[0]![1] as Prepared).contentLength).toBe(3);
+    }
+  });
+
+  it('a head that is not the one Node made is split into fields for the server to check', () => {
+    const { calls, sink } = trusted(NODE_HEAD);
+    new ResponseParser(sink, false).write('HTTP/1.1 200 OK\r\nX-Raw: 1\r\nContent-Length: 0\r\n\r\n');
+    expect(calls[0]).toEqual(['head', 200]);
+  });
+});

@@ -74,9 +74,10 @@ describe.each(ALL)('%s: normal completion (row 10)', (name) => {
         return result;
       },
     );
-    expect(INTENTIONAL.socketUntilClose).toBeTruthy();
+    // As node:http's resOnFinish does, the bridge lets go of the socket before the app's own
+    // 'finish' listeners run.
     expect(d.node.hooks.locals.socketInFinish).toBe(false);
-    expect(d.rocket.hooks.locals.socketInFinish).toBe(true);
+    expect(d.rocket.hooks.locals.socketInFinish).toBe(false);
   });
 });
 

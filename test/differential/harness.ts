@@ -78,24 +78,15 @@ export const INTENTIONAL = {
     'Rocket follows RFC 9110 for 204 and 205: it drops a Content-Length the app set on a 204 (node:http passes it on), ' +
     'and a 205 carries no content and says `Content-Length: 0` (node:http sends whatever the app wrote, framed as ' +
     'for a 200). For a 204 the missing Content-Length is accepted; for a 205 Rocket must send an empty body with ' +
-    '`Content-Length: 0`, and node:http\'s body and framing are not compared.',
-  /** Always applied. Node's per-connection socket vs the bridge's per-request socket (node-bridge.md §7.3). */
-  perRequestSocket:
-    "Each bridged request has its own socket, destroyed after the response (so it emits 'close' after res " +
-    "'finish'); node:http's socket lives as long as the connection. Socket events after res 'finish' are not compared. " +
-    "The bridge socket's readable side carries nothing (bridge-socket.ts), so it never emits 'end' for a client's " +
-    "half-close, nor the 'finish' of node:http's reply to it (allowHalfOpen: false): socket 'end'/'finish' are not compared.",
-  /** Always applied. bridge.ts step 4; node-bridge.md §7.2 item 6 ("process.nextTick(() => sock.destroy())"). */
-  closeTick:
-    "res 'close' comes on a later tick than 'finish', as on node:http, but node:http emits it from resOnFinish's own " +
-    "nextTick while the bridge gets it from destroying the bridge socket (one tick more), so req 'end'/'close' of an " +
-    "auto-dumped body may come before res 'close' instead of after. In both traces a res 'close' (with the notes its " +
-    "listeners made) is moved past the req events (with theirs) directly after it; the order within req and within " +
-    'res stays strict.',
-  /** Asserted in events.test.ts only. node-bridge.md §7.5: "Node nulls res.socket at 'finish'; the bridge can only null it at 'close'". */
-  socketUntilClose:
-    "node:http detaches res.socket in its own 'finish' listener; the bridge detaches it after res 'close', so " +
-    "res.socket is still set in the app's 'finish' listeners.",
+    '`Content-Length: 0`, and node:http\'s body and framing are not compared; when node:http sent its 205 without ' +
+    'any framing (its end is the end of the connection), the connection\'s fate is not compared either.',
+  /** Always applied. bridge-socket.ts: the socket's readable side carries nothing; the server reads the connection. */
+  socketAfterFinish:
+    "The bridge socket lives as long as the connection, as node:http's does, but the server reads the connection, not " +
+    "Node's parser: the socket does not report a client's half-close ('end', and the 'finish' of node:http's reply to " +
+    "it), the parser's or the system's error when a client leaves between requests, or a server 'timeout' on an idle " +
+    "keep-alive connection (Rocket's keep-alive timeout closes it). Socket events after res 'finish', and socket " +
+    "'end'/'finish', are not compared.",
   /** Always applied: a normalisation, not a Rocket difference. */
   drainCount:
     "How many 'drain' events a response sees depends on how fast the client reads, on node:http alone as well: " +
@@ -148,8 +139,8 @@ export const INTENTIONAL = {
   /** Opt-in per test: not a difference of Rocket's, a race on either server. */
   bodyTiming:
     "When the app answers while it is still reading a body that arrives in many pieces, whether its req 'end' comes " +
-    "before or after res 'finish' depends on how fast the last pieces arrive: both traces are compared with res " +
-    "'finish' ahead of the req 'end'/'close' just before it.",
+    "before or after res 'finish' and 'close' depends on how fast the last pieces arrive: both traces are compared " +
+    "with res 'finish' and 'close' ahead of the req 'end'/'close' just before them.",
 } as const;
 
 export type Allowance =
@@ -246,7 +237,7 @@ export interface RequestTrace {
   method: string;
   url: string;
   events: string[];
-  /** Socket events after res 'finish' (see INTENTIONAL.perRequestSocket): kept for debugging only. */
+  /** Socket events after res 'finish' (see INTENTIONAL.socketAfterFinish): kept for debugging only. */
   ignored: string[];
   req: http.IncomingMessage;
   res: http.ServerResponse;
@@ -897,6 +888,12 @@ function normalise(node: unknown, rocket: unknown, allow: Set<Allowance>): [unkn
     if (closeAllowedBy !== null && node.connection !== 'closed' && rocket.connection === 'closed') {
       nn.connection = rr.connection = `${node.connection} on node:http, closed on Rocket (INTENTIONAL.${closeAllowedBy})`;
     }
+    // INTENTIONAL.bodilessStatus: a 205 node:http sent without framing ends only with the
+    // connection; Rocket's says `Content-Length: 0`, so its connection may stay open.
+    const unframed205 = node.response.status === 205 && node.response.contentLength === null && node.response.transferEncoding === null;
+    if (unframed205 && rocket.response.status === 205 && rocket.response.contentLength === '0') {
+      nn.connection = rr.connection = `${node.connection} on node:http (no framing), either on Rocket (INTENTIONAL.bodilessStatus)`;
+    }
     return [nn, rr];
   }
   if (Array.isArray(node) && Array.isArray(rocket)) {
@@ -925,8 +922,8 @@ function normalise(node: unknown, rocket: unknown, allow: Set<Allowance>): [unkn
 }
 
 /**
- * A trace as compared: socket 'end'/'finish' dropped (INTENTIONAL.perRequestSocket), drains collapsed
- * (INTENTIONAL.drainCount), res 'close' placed per INTENTIONAL.closeTick.
+ * A trace as compared: socket 'end'/'finish' dropped (INTENTIONAL.socketAfterFinish), drains collapsed
+ * (INTENTIONAL.drainCount).
  */
 export function comparableTrace(traces: RequestTrace[], bodyTiming = false): { request: string; events: string[] }[] {
   return traces.map((t) => {
@@ -946,25 +943,15 @@ export function comparableTrace(traces: RequestTrace[], bodyTiming = false): { r
       drains = null;
       events.push(e);
     }
-    // INTENTIONAL.closeTick: res 'close' (with the notes its listeners made) goes after the req
-    // events (with theirs) that directly follow it.
     const blocks: string[][] = [];
     for (const e of events) {
       if (e.startsWith('↳ ') && blocks.length > 0) blocks[blocks.length - 1]!.push(e);
       else blocks.push([e]);
     }
-    for (let i = blocks.length - 2; i >= 0; i--) {
-      if (!blocks[i]![0]!.startsWith('res:close')) continue;
-      let j = i;
-      while (j + 1 < blocks.length && blocks[j + 1]![0]!.startsWith('req:')) {
-        [blocks[j], blocks[j + 1]] = [blocks[j + 1]!, blocks[j]!];
-        j++;
-      }
-    }
     if (bodyTiming) {
-      // INTENTIONAL.bodyTiming: res 'finish' goes ahead of the req 'end'/'close' just before it.
+      // INTENTIONAL.bodyTiming: res 'finish' and 'close' go ahead of the req 'end'/'close' just before them.
       for (let i = 1; i < blocks.length; i++) {
-        if (!blocks[i]![0]!.startsWith('res:finish')) continue;
+        if (!/^res:(finish|close)/.test(blocks[i]![0]!)) continue;
         let j = i;
         while (j > 0 && /^req:(end|close)/.test(blocks[j - 1]![0]!)) {
           [blocks[j - 1], blocks[j]] = [blocks[j]!, blocks[j - 1]!];

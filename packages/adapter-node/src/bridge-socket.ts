@@ -1,31 +1,41 @@
 /**
- * The socket a bridged `req` and `res` see: a real `stream.Duplex` (Node's `ServerResponse`,
- * on-finished, ws and friends look at its stream state), dressed with the facts of the real
- * connection (addresses, TLS) from `rocket.connection`.
+ * The socket bridged `req` and `res` objects see: one per connection, as node:http has one
+ * `net.Socket` per connection, so code that keys state on `req.socket` (connection trackers, NTLM)
+ * sees the same object for every request of a keep-alive connection, and its `'close'` comes when
+ * the connection closes. It is a real `stream.Duplex` (Node's `ServerResponse`, on-finished, ws
+ * and friends look at its stream state), dressed with the facts of the real connection
+ * (addresses, TLS) from `rocket.connection`.
  *
- * Its writable side receives what `ServerResponse` serialises and feeds it to the response parser;
- * the parser's backpressure becomes this socket's, so `res.write()` returns false and `'drain'`
- * comes when the client reads. Its readable side carries nothing: the request body reaches `req`
- * directly. One bridge socket serves one request.
+ * Writes take a short path: what `ServerResponse` writes goes straight to the response parser of
+ * the response being written, without the `Writable` buffering — backpressure is the server's
+ * (`write()` returns false and `'drain'` comes when the client has read). One response writes at
+ * a time; the response of a pipelined request waits for the one before it to finish, as on
+ * node:http. Its readable side carries nothing: the request body reaches `req` directly.
  */
 
 import { Duplex } from 'node:stream';
 import type { ConnectionInfo } from '@rocketserver/core';
 import type { ResponseParser } from './response-parser.js';
 
-export interface BridgeSocketSink {
-  /** Node wrote to the socket (once per `_write` or `_writev`), and the parser took it all. */
+/** A response that writes to the socket while it is the socket's current one. */
+export interface SocketUser {
+  readonly parser: ResponseParser;
+  /** Node wrote to the socket, and the parser took it all. */
   written(): void;
   /** Resolves when the connection can take more. */
   drained(): Promise<void>;
   /** The socket was destroyed before the response was complete (`res.destroy()`, `req.socket.destroy()`). */
   aborted(error: Error | null): void;
+  /** It is this response's turn: take the socket. */
+  attach(): void;
 }
+
+type Callback = (error?: Error | null) => void;
 
 /**
  * @example
- * const socket = new BridgeSocket(environ['rocket.connection'], sink);
- * socket.parser = new ResponseParser(responseSink, isHead);
+ * const socket = BridgeSocket.of(environ['rocket.connection']);
+ * socket.enqueue(bridgedRequest);
  */
 export class BridgeSocket extends Duplex {
   readonly remoteAddress: string;
@@ -33,24 +43,29 @@ export class BridgeSocket extends Duplex {
   readonly remoteFamily: 'IPv4' | 'IPv6' | undefined;
   readonly localAddress: string;
   readonly localPort: number;
-  /** The connection behind this socket: the same object for every request of a keep-alive connection. */
+  /** The connection behind this socket. */
   readonly connection: ConnectionInfo;
   /** Present (true) on TLS connections only, as on a `tls.TLSSocket`. */
   declare readonly encrypted?: true;
   declare readonly authorized?: boolean;
   declare readonly alpnProtocol?: string | false;
-  parser: ResponseParser | null = null;
   bytesRead = 0;
   bytesWritten = 0;
   readonly connecting = false;
-  #sink: BridgeSocketSink;
+  /** The response writing now. */
+  current: SocketUser | null = null;
+  /** Responses of pipelined requests, waiting for their turn. */
+  readonly #waiting: SocketUser[] = [];
   #timer: NodeJS.Timeout | null = null;
   #timeout = 0;
+  /** A write returned false: `'drain'` is owed once the connection has room. */
+  #needDrain = false;
+  /** Write callbacks waiting for that. */
+  #afterDrain: Callback[] = [];
 
-  constructor(connection: ConnectionInfo, sink: BridgeSocketSink) {
+  constructor(connection: ConnectionInfo) {
     super({ allowHalfOpen: true, decodeStrings: true });
     this.connection = connection;
-    this.#sink = sink;
     this.remoteAddress = connection.remoteAddress;
     this.remotePort = connection.remotePort;
     this.remoteFamily = connection.remoteAddress === '' ? undefined : connection.remoteAddress.includes(':') ? 'IPv6' : 'IPv4';
@@ -61,6 +76,33 @@ export class BridgeSocket extends Duplex {
       Object.defineProperty(this, 'authorized', { value: connection.tls.authorized, enumerable: true });
       Object.defineProperty(this, 'alpnProtocol', { value: connection.tls.alpnProtocol ?? false, enumerable: true });
     }
+  }
+
+  /** A write returned false and the connection has not drained yet. */
+  get drainOwed(): boolean {
+    return this.#needDrain;
+  }
+
+  /** Give the socket to `user` now, or once the responses before it have finished. */
+  enqueue(user: SocketUser): void {
+    if (this.current === null) user.attach();
+    else this.#waiting.push(user);
+  }
+
+  /** The current response finished: the next one in line takes the socket. */
+  release(): void {
+    this.current = null;
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    this.#timeout = 0;
+    this.#waiting.shift()?.attach();
+  }
+
+  /** True if `user` waits for its turn (it never had the socket). */
+  isWaiting(user: SocketUser): boolean {
+    return this.#waiting.includes(user);
   }
 
   address(): { address: string; family: string; port: number } {
@@ -82,8 +124,9 @@ export class BridgeSocket extends Duplex {
   }
 
   /**
-   * Emit `'timeout'` after `ms` without a byte read or written for this request (`req.setTimeout`,
-   * `res.setTimeout`, `server.timeout`), as `net.Socket.setTimeout` does. 0 turns it off.
+   * Emit `'timeout'` after `ms` without a byte read or written for the current request
+   * (`req.setTimeout`, `res.setTimeout`, `server.timeout`), as `net.Socket.setTimeout` does. 0
+   * turns it off. Between requests the server's keep-alive timeout applies instead.
    */
   setTimeout(ms: number, callback?: () => void): this {
     this.#timeout = ms;
@@ -125,48 +168,97 @@ export class BridgeSocket extends Duplex {
     return this;
   }
 
+  /**
+   * What `ServerResponse` (or an app, raw) writes: straight to the current response's parser.
+   * Anything the short path cannot take (no response writing, the socket ended or destroyed, not
+   * a string or bytes) goes through `Writable.write`, for its rules and errors.
+   */
+  override write(chunk: unknown, encoding?: BufferEncoding | Callback | null, callback?: Callback | null): boolean {
+    if (typeof encoding === 'function') {
+      callback = encoding;
+      encoding = undefined;
+    }
+    // Node passes a null callback (and a null encoding) for most of its writes.
+    if (typeof callback !== 'function') callback = undefined;
+    const user = this.current;
+    const isText = typeof chunk === 'string';
+    if (user === null || this.destroyed || this.writableEnded || (!isText && !(chunk instanceof Uint8Array))) {
+      return callback === undefined ? super.write(chunk, encoding as BufferEncoding) : super.write(chunk, encoding as BufferEncoding, callback);
+    }
+    const size = isText ? (chunk as string).length : (chunk as Uint8Array).byteLength;
+    if (size === 0) {
+      // Node's end() writes '' with the callback that emits 'finish'.
+      if (callback !== undefined) this.#afterWrite(callback);
+      return !this.#needDrain;
+    }
+    this.bytesWritten += isText ? Buffer.byteLength(chunk as string, encoding ?? 'utf8') : size;
+    this.touch();
+    let room: boolean;
+    try {
+      const data = isText || Buffer.isBuffer(chunk) ? (chunk as string | Buffer) : Buffer.from((chunk as Uint8Array).buffer, (chunk as Uint8Array).byteOffset, size);
+      room = user.parser.write(data, encoding);
+    } catch (error) {
+      // Not an HTTP response (raw writes to `res.socket`): the connection is cut.
+      user.aborted(error as Error);
+      if (callback !== undefined) process.nextTick(callback, error as Error);
+      this.destroy(error as Error);
+      return false;
+    }
+    user.written();
+    // As a net.Socket, a write as large as the high-water mark asks the writer to wait for
+    // 'drain', even when the connection took it all at once.
+    if (!room || size >= this.writableHighWaterMark) this.#waitForDrain(user);
+    if (callback !== undefined) this.#afterWrite(callback);
+    return !this.#needDrain;
+  }
+
+  /** A write's callback runs when the bytes were taken: on the next tick, or once the client has read. */
+  #afterWrite(callback: Callback): void {
+    if (this.#needDrain) this.#afterDrain.push(callback);
+    else process.nextTick(callback);
+  }
+
+  #waitForDrain(user: SocketUser): void {
+    if (this.#needDrain) return;
+    this.#needDrain = true;
+    user.drained().then(() => {
+      this.#needDrain = false;
+      // 'drain' before the callbacks of the writes that waited, as Writable's afterWrite.
+      if (!this.destroyed && !this.writableEnded) this.emit('drain');
+      const callbacks = this.#afterDrain;
+      this.#afterDrain = [];
+      for (const callback of callbacks) callback();
+    });
+  }
+
   override _read(): void {
     // The request body is delivered to `req` itself; nothing ever arrives here.
   }
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: Callback): void {
+    const user = this.current;
+    if (user === null) {
+      callback(new Error('nothing can be written to this socket between responses'));
+      return;
+    }
     this.bytesWritten += chunk.length;
     this.touch();
     let room: boolean;
     try {
-      room = this.parser!.write(chunk);
+      room = user.parser.write(chunk);
     } catch (error) {
-      // Not an HTTP response (raw writes to `res.socket`): the connection is cut.
-      this.#sink.aborted(error as Error);
+      user.aborted(error as Error);
       callback(error as Error);
       return;
     }
-    this.#sink.written();
+    user.written();
     if (room) callback();
-    else this.#sink.drained().then(() => callback(), callback);
+    else user.drained().then(() => callback(), callback);
   }
 
-  override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
-    let room = true;
+  override _final(callback: Callback): void {
     try {
-      for (const { chunk } of chunks) {
-        this.bytesWritten += chunk.length;
-        if (!this.parser!.write(chunk)) room = false;
-      }
-    } catch (error) {
-      this.#sink.aborted(error as Error);
-      callback(error as Error);
-      return;
-    }
-    this.touch();
-    this.#sink.written();
-    if (room) callback();
-    else this.#sink.drained().then(() => callback(), callback);
-  }
-
-  override _final(callback: (error?: Error | null) => void): void {
-    try {
-      this.parser?.finish();
+      this.current?.parser.finish();
       callback();
     } catch (error) {
       callback(error as Error);
@@ -176,7 +268,25 @@ export class BridgeSocket extends Duplex {
   override _destroy(error: Error | null, callback: (error: Error | null) => void): void {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
-    if (this.parser === null || !this.parser.done) this.#sink.aborted(error);
+    const user = this.current;
+    if (user !== null) {
+      if (!user.parser.done) user.aborted(error);
+    } else {
+      // Between requests: the connection itself goes (a no-op when it is what closed).
+      this.connection.destroy();
+    }
+    const callbacks = this.#afterDrain;
+    this.#afterDrain = [];
+    for (const pending of callbacks) process.nextTick(pending, error);
     callback(error);
   }
 }
+
+// Backpressure is the connection's: `write()` never buffers here, so Writable's own state would
+// always say no drain is owed.
+Object.defineProperty(BridgeSocket.prototype, 'writableNeedDrain', {
+  configurable: true,
+  get(this: BridgeSocket) {
+    return this.drainOwed;
+  },
+});

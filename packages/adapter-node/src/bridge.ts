@@ -8,41 +8,35 @@
  * -----------------------------
  * 1. `req` gets the raw target as `url`, the raw header pairs (Node applies its own rules for
  *    duplicates), and an own `_read` that pulls the body from `wsgi.input` with backpressure.
- * 2. `res` gets a {@link BridgeSocket}: Node serialises the response onto it, and the
- *    {@link ResponseParser} turns those bytes back into calls on `rocket.response` — so the
- *    server frames the response for its own connection.
+ * 2. `res` gets the connection's {@link BridgeSocket} (made at its first request, kept until it
+ *    closes) — at once, or when the response of the pipelined request before it has finished.
+ *    Node serialises the response onto it, and the {@link ResponseParser} turns what Node wrote
+ *    into calls on `rocket.response`: Node's own head goes on as it is, already validated, and
+ *    the server frames the body for its own connection.
  * 3. The request is dispatched in its own async scope: `'checkContinue'` or `'request'` on a
  *    server (`'upgrade'` with the socket handed over), or the listener itself.
- * 4. On `'finish'`, an unread body is dumped (the server drains it), and on the next tick the
- *    bridge socket is destroyed, which makes Node emit `res 'close'` — after every `'finish'`
- *    listener, as on node:http.
- * 5. If the client goes away first, `req` is destroyed with an `ECONNRESET` "aborted" error and
- *    the socket too, so `res` closes without `'finish'`. If the app destroys the socket or `res`
- *    before the response is complete, the connection is cut: the client sees a truncated response.
+ * 4. On `'finish'`, as node:http's resOnFinish: an unread body is dumped (the server drains it),
+ *    `res` lets go of the socket, `res 'close'` follows on the next tick, and the next response
+ *    in line takes the socket.
+ * 5. If the client goes away first, the socket closes (so `res` closes without `'finish'`), and
+ *    `req` is destroyed with an `ECONNRESET` "aborted" error. If the app destroys the socket or
+ *    `res` before the response is complete, the connection is cut: the client sees a truncated
+ *    response.
+ *
+ * The private parts of Node's objects this touches are all in `node-internals.ts`.
  */
 
 import { AsyncResource } from 'node:async_hooks';
 import diagnostics from 'node:diagnostics_channel';
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import type { ConnectionInfo, Environ, GatewayApp, WsgiInput } from '@rocketserver/core';
-import { BridgeSocket, type BridgeSocketSink } from './bridge-socket.js';
+import type { ConnectionInfo, Environ, GatewayApp, PreparedHead, ResponseChannel, WsgiInput } from '@rocketserver/core';
+import { BridgeSocket, type SocketUser } from './bridge-socket.js';
+import { currentResponse, releaseResponse, responseDrained, type InternalRequest, type InternalResponse } from './node-internals.js';
 import { ResponseParser, type ResponseSink } from './response-parser.js';
 
 /** A Node request listener: `(req, res) => …`, what `http.createServer()` takes. */
 export type RequestListener = (req: http.IncomingMessage, res: http.ServerResponse) => void;
-
-/** The `rocket.response` calls the bridge uses. */
-interface ResponseChannel {
-  startWith(code: number, reason: string, headers: readonly string[]): void;
-  informational(code: number, reason: string, headers?: readonly string[]): void;
-  write(chunk: Uint8Array): boolean;
-  flush(): void;
-  end(trailers?: readonly string[]): void;
-  abort(reason?: unknown): void;
-  drained(): Promise<void>;
-  onClose(listener: (reason: unknown) => void): void;
-}
 
 type Upgrade = () => { socket: Socket; head: Buffer };
 
@@ -62,34 +56,43 @@ export interface Dispatcher {
 }
 
 const kBridged = Symbol('rocket.bridged');
+const kSocket = Symbol('rocket.bridgeSocket');
 type Bridged = { [kBridged]?: BridgedRequest };
-type Internals = http.IncomingMessage & Bridged & {
-  _addHeaderLines(headers: string[], n: number): void;
-  _consuming: boolean;
-  _dump(): void;
-  _dumped?: boolean;
-};
+type Internals = InternalRequest & Bridged;
 
 const requestStart = diagnostics.channel('http.server.request.start');
 const responseFinish = diagnostics.channel('http.server.response.finish');
 
-/** Node's private "a 'drain' is owed" flag on a response, found by its description. */
-const kNeedDrain: symbol | undefined = (() => {
-  const req = new http.IncomingMessage(null as unknown as Socket);
-  return Object.getOwnPropertySymbols(new http.ServerResponse(req)).find((s) => s.description === 'kNeedDrain');
-})();
+/** The connection's bridge socket, made at its first bridged request. */
+function socketOf(info: ConnectionInfo): BridgeSocket {
+  const holder = info as ConnectionInfo & { [kSocket]?: BridgeSocket };
+  let socket = holder[kSocket];
+  if (socket === undefined) {
+    socket = new BridgeSocket(info);
+    holder[kSocket] = socket;
+    socket.on('drain', onSocketDrain);
+    // node:http's server listens for socket errors; without a listener `res.destroy(err)` would
+    // be an uncaught exception.
+    socket.on('error', onSocketError);
+    socket.on('timeout', onSocketTimeout);
+    const closing = socket;
+    info.onClose(() => closing.destroy());
+  }
+  return socket;
+}
 
 /**
- * One bridged request: the response sink for the parser, the sink of the bridge socket, and what
- * `req._read` pulls from.
+ * One bridged request: the response sink for the parser, the socket's user while its response
+ * writes, and what `req._read` pulls from.
  */
-class BridgedRequest implements ResponseSink, BridgeSocketSink {
+class BridgedRequest implements ResponseSink, SocketUser {
   readonly out: ResponseChannel;
   readonly socket: BridgeSocket;
   readonly req: Internals;
-  readonly res: http.ServerResponse & Bridged;
+  readonly res: InternalResponse & Bridged;
   readonly dispatcher: Dispatcher;
   readonly environ: Environ;
+  readonly parser: ResponseParser;
   #body: AsyncIterator<Buffer> | null = null;
   /** res emitted 'finish': node:http no longer counts `req` as in flight, so nothing aborts it. */
   finished = false;
@@ -100,8 +103,8 @@ class BridgedRequest implements ResponseSink, BridgeSocketSink {
   constructor(environ: Environ, dispatcher: Dispatcher) {
     this.environ = environ;
     this.dispatcher = dispatcher;
-    this.out = environ['rocket.response'] as ResponseChannel;
-    const socket = new BridgeSocket(environ['rocket.connection'], this);
+    this.out = environ['rocket.response'];
+    const socket = socketOf(environ['rocket.connection']);
     this.socket = socket;
     const req = createRequest(environ, socket) as Internals;
     req[kBridged] = this;
@@ -114,20 +117,22 @@ class BridgedRequest implements ResponseSink, BridgeSocketSink {
     } else {
       req._read = readBody;
     }
-    const res = new http.ServerResponse(req) as http.ServerResponse & Bridged;
+    const res = new http.ServerResponse(req) as unknown as InternalResponse & Bridged;
     res[kBridged] = this;
+    this.res = res;
+    this.parser = new ResponseParser(this, req.method === 'HEAD');
+    socket.enqueue(this);
     // Our 'finish' listener runs first, as node:http's own does.
     res.on('finish', onResponseFinish);
-    res.assignSocket(socket as unknown as Socket);
-    this.res = res;
-    socket.parser = new ResponseParser(this, req.method === 'HEAD');
-    socket.on('drain', onSocketDrain);
-    // node:http's server listens for socket errors; without a listener `res.destroy(err)` would
-    // be an uncaught exception.
-    socket.on('error', onSocketError);
-    if (dispatcher.timeout > 0) socket.setTimeout(dispatcher.timeout);
-    socket.on('timeout', onSocketTimeout);
     this.out.onClose((reason) => this.clientGone(reason));
+  }
+
+  /** The response's turn to write: it takes the socket, as node:http's assignSocket. */
+  attach(): void {
+    const socket = this.socket;
+    socket.current = this;
+    this.res.assignSocket(socket as unknown as Socket);
+    if (this.dispatcher.timeout > 0) socket.setTimeout(this.dispatcher.timeout);
   }
 
   /** Pull the next body chunk into `req` (its `_read`). */
@@ -162,6 +167,10 @@ class BridgedRequest implements ResponseSink, BridgeSocketSink {
 
   // ---- ResponseSink: what Node wrote ----
 
+  nodeHead(): string | null {
+    return this.res._header;
+  }
+
   informational(code: number, reason: string, headers: string[]): void {
     this.out.informational(code, reason, headers);
   }
@@ -174,9 +183,19 @@ class BridgedRequest implements ResponseSink, BridgeSocketSink {
     this.#headPending = true;
   }
 
-  body(chunk: Buffer): boolean {
+  prepared(head: PreparedHead): void {
+    this.out.startPrepared(head);
+    this.#headPending = true;
+  }
+
+  body(chunk: Buffer | string): boolean {
     this.#headPending = false;
     return this.out.write(chunk);
+  }
+
+  whole(chunk: Buffer | string): void {
+    this.#headPending = false;
+    this.out.sendAll([chunk]);
   }
 
   end(trailers: string[] | null): void {
@@ -192,7 +211,21 @@ class BridgedRequest implements ResponseSink, BridgeSocketSink {
     }
   }
 
-  // ---- BridgeSocketSink ----
+  /**
+   * Node has written all of the response: a body delimited by the end (no length, not chunked)
+   * ends here; one that is shorter than it said cuts the connection.
+   */
+  completed(): void {
+    const parser = this.parser;
+    if (parser.done) return;
+    try {
+      parser.finish();
+    } catch (error) {
+      this.aborted(error as Error);
+    }
+  }
+
+  // ---- SocketUser ----
 
   written(): void {
     // A head that came without its body waits for the rest of this turn.
@@ -215,7 +248,7 @@ class BridgedRequest implements ResponseSink, BridgeSocketSink {
   clientGone(reason: unknown): void {
     if (this.finished) return;
     const socket = this.socket;
-    if (socket.closed) {
+    if (socket.closed || socket.isWaiting(this)) {
       this.abortRequest(reason);
       return;
     }
@@ -261,46 +294,36 @@ function readBody(this: Internals): void {
   this[kBridged]!.read();
 }
 
-function onResponseFinish(this: http.ServerResponse & Bridged): void {
+function onResponseFinish(this: InternalResponse & Bridged): void {
   const bridged = this[kBridged]!;
   bridged.finished = true;
-  const req = bridged.req;
-  // node:http dumps a body nobody read; the server drains it from the connection itself.
-  if (!req._consuming && !(req as unknown as { _readableState: { resumeScheduled: boolean } })._readableState.resumeScheduled) req._dump();
+  const socket = bridged.socket;
   if (responseFinish.hasSubscribers) {
-    responseFinish.publish({ request: req, response: this, socket: bridged.socket, server: bridged.dispatcher.server });
+    responseFinish.publish({ request: bridged.req, response: this, socket, server: bridged.dispatcher.server });
   }
-  // Destroying the socket a tick later makes Node emit res 'close' after every 'finish' listener.
-  process.nextTick(destroySocket, bridged.socket);
+  if (socket.current !== bridged) return;
+  bridged.completed();
+  releaseResponse(bridged.req, this, socket as unknown as Socket);
+  socket.release();
 }
 
 function onSocketError(this: BridgeSocket): void {
   // The connection is cut by the socket's _destroy; the error itself was the app's to handle.
 }
 
-function destroySocket(socket: BridgeSocket): void {
-  socket.destroy();
-}
-
 /** The client read enough: tell `res`, as node:http's socketOnDrain does. */
 function onSocketDrain(this: BridgeSocket): void {
-  const res = (this as unknown as { _httpMessage?: http.ServerResponse })._httpMessage as (http.ServerResponse & Record<symbol, unknown>) | undefined;
-  if (res === undefined || res.finished || res.destroyed) return;
-  if (kNeedDrain === undefined) {
-    if (res.writableNeedDrain) res.emit('drain');
-  } else if (res[kNeedDrain] === true) {
-    res[kNeedDrain] = false;
-    res.emit('drain');
-  }
+  const res = currentResponse(this);
+  if (res !== null) responseDrained(res);
 }
 
 /** node:http's socketOnTimeout: tell req, res and the server; with nobody listening, close. */
 function onSocketTimeout(this: BridgeSocket): void {
-  const res = (this as unknown as { _httpMessage?: http.ServerResponse & Bridged })._httpMessage;
+  const res = currentResponse(this) as (http.ServerResponse & Bridged) | null;
   const bridged = res?.[kBridged];
   const req = bridged?.req;
   const reqTimeout = req !== undefined && !req.complete && req.emit('timeout', this);
-  const resTimeout = res !== undefined && res.emit('timeout', this);
+  const resTimeout = res !== null && res.emit('timeout', this);
   const serverTimeout = bridged?.dispatcher.timedOut(this) ?? false;
   if (!reqTimeout && !resTimeout && !serverTimeout) this.destroy();
 }

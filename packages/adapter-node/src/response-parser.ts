@@ -2,6 +2,12 @@
  * Reads back the HTTP/1.1 response that Node's own `ServerResponse` writes to its socket, and turns
  * it into calls: interim responses, the head, body bytes, the end with its trailers.
  *
+ * A head that is exactly the one Node serialised for the response (`res._header`, which Node
+ * validated field by field) is passed on as text with the facts of its framing fields
+ * ({@link ResponseSink.prepared}); anything else written to the socket is split into fields for the
+ * server to check ({@link ResponseSink.head}). Text Node writes stays text: a head with its whole
+ * body in one string is one call ({@link ResponseSink.whole}).
+ *
  * Letting Node serialise and reading its bytes (rather than intercepting `writeHead`/`write`) is
  * what makes every way of writing a response work the same: the `writeHead(status, headers)` fast
  * path whose headers never reach `getHeaders()`, several `Set-Cookie` lines, the `Content-Length`
@@ -12,6 +18,7 @@
  * everything else is kept in order, case and number.
  */
 
+import type { PreparedHead } from '@rocketserver/core';
 import { ChunkedDecoder, type ChunkSink } from '@rocketserver/core/http';
 
 /** Where the parts of the response go. */
@@ -20,8 +27,17 @@ export interface ResponseSink {
   informational(code: number, reason: string, headers: string[]): void;
   /** The final head. `headers` are flat `[name, value, …]` pairs; `close` when it said `Connection: close`. */
   head(code: number, reason: string, headers: string[], close: boolean): void;
-  /** Body bytes; false asks the writer to wait for the sink to drain. */
-  body(chunk: Buffer): boolean;
+  /**
+   * The final head as Node serialised it, already validated: status line, the lines to send and
+   * the facts of the framing fields. Only called when {@link nodeHead} is given.
+   */
+  prepared?(head: PreparedHead): void;
+  /** The head Node serialised for this response (`res._header`), or null: a head equal to it is {@link prepared}. */
+  nodeHead?(): string | null;
+  /** Body bytes (a string is UTF-8 text); false asks the writer to wait for the sink to drain. */
+  body(chunk: Buffer | string): boolean;
+  /** The whole body in one piece, right after the head (a string is UTF-8 text): the response is complete. */
+  whole?(chunk: Buffer | string): void;
   /** The response is complete; `trailers` after a chunked body. */
   end(trailers: string[] | null): void;
 }
@@ -49,6 +65,9 @@ const enum Framing {
   HopByHop,
   /** Kept on a 101 only. */
   Upgrade,
+  /** Kept; the server adds its own when there is none. */
+  Date,
+  Server,
 }
 
 const FRAMING = new Map<string, Framing>([
@@ -59,6 +78,8 @@ const FRAMING = new Map<string, Framing>([
   ['proxy-connection', Framing.HopByHop],
   ['te', Framing.HopByHop],
   ['upgrade', Framing.Upgrade],
+  ['date', Framing.Date],
+  ['server', Framing.Server],
 ]);
 
 /** Lengths of the names in FRAMING: most header names are skipped without lowercasing them. */
@@ -101,6 +122,8 @@ export class ResponseParser implements ChunkSink {
   #decoder: ChunkedDecoder | null = null;
   /** What the sink said of the last body chunk: false = wait for it to drain. */
   #room = true;
+  /** Some of the body went to the sink already. */
+  #bodyStarted = false;
 
   constructor(sink: ResponseSink, isHeadRequest: boolean) {
     this.#sink = sink;
@@ -109,7 +132,7 @@ export class ResponseParser implements ChunkSink {
 
   /** True once the whole response went to the sink. */
   get done(): boolean {
-    return this.#state === State.Done;
+    return this.#state === State.Done || this.#state === State.NoBody;
   }
 
   /** True once the final head went to the sink. */
@@ -118,11 +141,62 @@ export class ResponseParser implements ChunkSink {
   }
 
   /**
-   * Take bytes Node wrote.
-   * @returns false when the sink asked to wait before more bytes are written.
+   * Take what Node wrote: bytes, or a string in `encoding` (UTF-8 when not given).
+   * @returns false when the sink asked to wait before more is written.
    * @throws {ResponseParseError} bytes that are not an HTTP/1.1 response (an app wrote garbage to `res.socket`).
    */
-  write(chunk: Buffer): boolean {
+  write(chunk: Buffer | string, encoding?: BufferEncoding | null): boolean {
+    if (typeof chunk === 'string') {
+      const utf8 = encoding === undefined || encoding === null || encoding === 'utf8' || encoding === 'utf-8';
+      if (this.#state === State.Head && this.#pending === null) {
+        const head = this.#sink.nodeHead?.() ?? null;
+        // Node's `_send` puts its head in front of a first body chunk that is text.
+        if (head !== null && (utf8 || encoding === 'latin1') && chunk.startsWith(head)) {
+          this.#room = true;
+          this.#readHead(head, head.length - 4, true);
+          if (chunk.length === head.length) return this.#room;
+          const rest = chunk.slice(head.length);
+          return utf8 ? this.#text(rest) : this.#bytes(Buffer.from(rest, 'latin1'));
+        }
+      } else if (utf8 && this.#state !== State.Head && this.#state !== State.Chunked) {
+        this.#room = true;
+        return this.#text(chunk);
+      }
+      return this.#bytes(Buffer.from(chunk, encoding ?? 'utf8'));
+    }
+    return this.#bytes(chunk);
+  }
+
+  /** Body text after the head; anything that is not a body goes the way of bytes. */
+  #text(text: string): boolean {
+    switch (this.#state) {
+      case State.Length: {
+        const length = Buffer.byteLength(text);
+        if (length === this.#remaining && !this.#bodyStarted && this.#sink.whole !== undefined) {
+          // The whole body, right after the head: the server sends both in one write.
+          this.#state = State.Done;
+          this.#remaining = 0;
+          this.#sink.whole(text);
+          return this.#room;
+        }
+        if (length > this.#remaining) return this.#bytes(Buffer.from(text));
+        this.#body(text);
+        this.#remaining -= length;
+        if (this.#remaining === 0) this.#finish(null);
+        return this.#room;
+      }
+      case State.UntilEnd:
+        this.#body(text);
+        return this.#room;
+      case State.NoBody:
+      case State.Done:
+        return this.#room;
+      default:
+        return this.#bytes(Buffer.from(text));
+    }
+  }
+
+  #bytes(chunk: Buffer): boolean {
     this.#room = true;
     let data = chunk;
     if (this.#pending !== null) {
@@ -138,7 +212,9 @@ export class ResponseParser implements ChunkSink {
             this.#pending = data.subarray(i);
             return this.#room;
           }
-          this.#readHead(data.toString('latin1', i, end));
+          const text = data.toString('latin1', i, end + 4);
+          const head = this.#sink.nodeHead?.() ?? null;
+          this.#readHead(text, text.length - 4, head === text);
           i = end + 4;
           break;
         }
@@ -188,7 +264,8 @@ export class ResponseParser implements ChunkSink {
     this.#body(chunk);
   }
 
-  #body(chunk: Buffer): void {
+  #body(chunk: Buffer | string): void {
+    this.#bodyStarted = true;
     if (!this.#sink.body(chunk)) this.#room = false;
   }
 
@@ -197,52 +274,85 @@ export class ResponseParser implements ChunkSink {
     this.#sink.end(trailers);
   }
 
-  #readHead(text: string): void {
+  /**
+   * Read the head in `text[0..end)` (`end` is where its CRLFCRLF starts). A `trusted` head is
+   * Node's own, already validated: it goes on as text, the dropped lines cut out of it.
+   */
+  #readHead(text: string, end: number, trusted: boolean): void {
     // Node writes `HTTP/1.1 200 OK\r\n` then `Name: value\r\n` lines; scanned with indexOf,
     // since this runs once per bridged response.
     let eol = text.indexOf('\r\n');
-    if (eol === -1) eol = text.length;
+    if (eol === -1 || eol > end) eol = end;
     const code = statusCode(text, eol);
     if (code === -1) throw new ResponseParseError(`not a status line: ${JSON.stringify(text.slice(0, eol))}`);
-    const reason = eol > 12 ? text.slice(13, eol) : '';
     const headers: string[] = [];
+    let lines = '';
+    /** Start of the lines not yet copied into `lines` (trusted heads). */
+    let kept = eol + 2;
     let length = -1;
     let chunked = false;
     let close = false;
+    let hasDate = false;
+    let hasServer = false;
     let pos = eol + 2;
-    while (pos < text.length) {
+    while (pos < end) {
       let next = text.indexOf('\r\n', pos);
-      if (next === -1) next = text.length;
+      if (next === -1 || next > end) next = end;
       const colon = text.indexOf(':', pos);
       if (colon <= pos || colon > next) throw new ResponseParseError(`malformed header line ${JSON.stringify(text.slice(pos, next))}`);
       const name = text.slice(pos, colon);
-      const value = text.slice(colon + 1, next).trim();
-      pos = next + 2;
+      let drop = false;
+      let value: string | null = null;
       switch (framingHeader(name)) {
         case Framing.ContentLength:
+          value = text.slice(colon + 1, next).trim();
           length = Number(value);
+          // RFC 9110 §8.6: a 204 carries none; a 205's is the server's (`Content-Length: 0`).
+          drop = trusted && (code === 204 || code === 205);
           break;
         case Framing.TransferEncoding:
-          chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
-          continue;
+          chunked = /(?:^|,)\s*chunked\s*$/i.test(text.slice(colon + 1, next));
+          drop = true;
+          break;
         case Framing.Connection:
-          close ||= /(?:^|,)\s*close\s*(?:,|$)/i.test(value);
-          continue;
+          close ||= /(?:^|,)\s*close\s*(?:,|$)/i.test(text.slice(colon + 1, next));
+          drop = true;
+          break;
         case Framing.HopByHop:
-          continue;
+          drop = true;
+          break;
         case Framing.Upgrade:
-          if (code !== 101) continue;
+          drop = code !== 101;
+          break;
+        case Framing.Date:
+          hasDate = true;
+          break;
+        case Framing.Server:
+          hasServer = true;
           break;
         case Framing.None:
           break;
       }
-      headers.push(name, value);
+      if (trusted) {
+        if (drop) {
+          if (pos > kept) lines += text.slice(kept, pos);
+          kept = next + 2;
+        }
+      } else if (!drop) {
+        headers.push(name, value ?? text.slice(colon + 1, next).trim());
+      }
+      pos = next + 2;
     }
     if (code < 200) {
-      this.#sink.informational(code, reason, headers);
+      this.#sink.informational(code, eol > 12 ? text.slice(13, eol) : '', trusted ? splitLines(lines + text.slice(kept, end + 2)) : headers);
       return;
     }
-    this.#sink.head(code, reason, headers, close);
+    if (trusted && this.#sink.prepared !== undefined) {
+      if (end + 2 > kept) lines += text.slice(kept, end + 2);
+      this.#sink.prepared({ code, statusLine: text.slice(0, eol + 2), lines, contentLength: length, close, hasDate, hasServer });
+    } else {
+      this.#sink.head(code, eol > 12 ? text.slice(13, eol) : '', trusted ? splitLines(lines + text.slice(kept, end + 2)) : headers, close);
+    }
     if (this.#isHead || code === 204 || code === 304) {
       this.#state = State.NoBody;
       this.#finish(null);
@@ -258,4 +368,17 @@ export class ResponseParser implements ChunkSink {
       this.#state = State.UntilEnd;
     }
   }
+}
+
+/** `Name: value\r\n` lines as flat `[name, value, …]` pairs. */
+function splitLines(lines: string): string[] {
+  const fields: string[] = [];
+  let pos = 0;
+  while (pos < lines.length) {
+    const next = lines.indexOf('\r\n', pos);
+    const colon = lines.indexOf(':', pos);
+    fields.push(lines.slice(pos, colon), lines.slice(colon + 1, next).trim());
+    pos = next + 2;
+  }
+  return fields;
 }
