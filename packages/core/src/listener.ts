@@ -129,6 +129,24 @@ export class Listener {
     if (server !== null && server.listening) server.close();
   }
 
+  /**
+   * Accept what is already waiting, then close. Connections the system completed but nobody
+   * accepted yet (the listen backlog) would be reset by a close; one full poll of the event loop
+   * after the decision (an immediate scheduled from the check phase runs after the next poll)
+   * accepts every one of them first. Resolves when the socket is closed.
+   */
+  closeAfterPendingAccepts(): Promise<void> {
+    if (this.#server === null) return Promise.resolve();
+    return new Promise((resolve) => {
+      setImmediate(() =>
+        setImmediate(() => {
+          this.close();
+          resolve();
+        }),
+      );
+    });
+  }
+
   unref(): void {
     this.#server?.unref();
   }

@@ -137,8 +137,8 @@ export class Rocket {
   #starting: Promise<void> | null = null;
   #stopping: Promise<void> | null = null;
   #restarting: Promise<void> | null = null;
-    /** Resolved when the connections being waited for (a stop or restart) have all closed. */
-  #drained: { connections: Set<Connection>; resolve: () => void } | null = null;
+  /** Resolved when the connections being waited for (a stop or restart) have all closed. */
+  #drained: { connections: Set<Connection>; resolve: () => void; lastCallBy: number; accepting: boolean } | null = null;
   #stopWaiters: (() => void)[] = [];
   #removeSignalHandlers: (() => void) | null = null;
   #nextConnectionId = 1;
@@ -362,13 +362,20 @@ export class Rocket {
   }
 
   #accept(socket: Socket, info: ConnectionInfo, context: ServerContext = this.#context): void {
-    if (this.#state !== State.Running && this.#state !== State.Restarting) {
+    if (this.#state === State.Stopped || this.#state === State.Starting) {
       socket.destroy();
       return;
     }
     this.#accepted++;
     const conn = new Connection(socket, context, info);
     this.#connections.add(conn);
+    // Accepted while stopping (the last accepts before the listeners close, a TLS handshake that
+    // ends now): its request is still served, as the only one.
+    if (this.#state === State.Stopping && this.#drained !== null) {
+      this.#drained.connections.add(conn);
+      conn.retire(this.#drained.lastCallBy);
+      return;
+    }
     if (this.#pool.full) {
       this.#rejected++;
       conn.rejectOverloaded();
@@ -382,22 +389,28 @@ export class Rocket {
     metrics.bytesReceived += conn.socket.bytesRead;
     metrics.bytesSent += conn.socket.bytesWritten;
     const drained = this.#drained;
-    if (drained !== null && drained.connections.delete(conn) && drained.connections.size === 0) drained.resolve();
+    if (drained !== null && drained.connections.delete(conn) && drained.connections.size === 0 && !drained.accepting) drained.resolve();
   }
 
   /**
-   * Ask `connections` to finish what is in flight and close; resolves when all have closed. After
-   * `timeout` seconds, whatever is left is destroyed.
+   * Ask `connections` to finish what is in flight and close; resolves when all have closed — not
+   * before `accepting` settles (the listeners' last accepts may add to them). After `timeout`
+   * seconds, whatever is left is destroyed.
    */
-  async #drain(connections: Set<Connection>, timeout: number): Promise<void> {
-    if (connections.size === 0) return;
-    const allClosed = new Promise<void>((resolve) => {
-      this.#drained = { connections, resolve };
-    });
-    for (const conn of connections) conn.retire();
+  async #drain(connections: Set<Connection>, timeout: number, accepting: Promise<void> = Promise.resolve()): Promise<void> {
+    const started = Date.now();
+    let resolveAll!: () => void;
+    const allClosed = new Promise<void>((resolve) => (resolveAll = resolve));
+    // An idle connection's last call ends within half the bound, so it closes on its own.
+    const drained = { connections, resolve: resolveAll, lastCallBy: started + timeout * 500, accepting: true };
+    this.#drained = drained;
+    for (const conn of connections) conn.retire(drained.lastCallBy);
+    await accepting;
+    drained.accepting = false;
+    if (connections.size === 0) resolveAll();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeout * 1000);
+      timer = setTimeout(resolve, Math.max(0, started + timeout * 1000 - Date.now()));
     });
     await Promise.race([allClosed, timedOut]);
     clearTimeout(timer);
@@ -431,8 +444,8 @@ export class Rocket {
     if (this.#state === State.Stopped) return;
     this.#state = State.Stopping;
     this.#logs.rocket.info(`Stopping Rocket ${this.options.serverSoftware}`);
-    for (const listener of this.#listeners) listener.close();
-    await this.#drain(new Set(this.#connections), timeout);
+    const accepting = Promise.all(this.#listeners.map((listener) => listener.closeAfterPendingAccepts())).then(() => {});
+    await this.#drain(new Set(this.#connections), timeout, accepting);
     for (const listener of this.#listeners) listener.destroyHandshakes();
     for (const socket of this.#upgraded) socket.destroy();
     this.#monitor.close();
