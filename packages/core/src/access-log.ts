@@ -3,6 +3,8 @@
  * Apache's `%` directives. Pure: a finished request in, a line out.
  */
 
+import { workerNumber } from './workers.js';
+
 /** What is known about a request once its response is done (or refused). */
 export interface AccessRecord {
   remoteAddress: string;
@@ -41,13 +43,16 @@ type Part = string | ((record: AccessRecord) => string);
  * Directives: `%h`/`%a` client address, `%l` `-`, `%u` `-`, `%t` time (`[21/Nov/2026:10:00:00
  * +0000]`), `%r` request-line, `%m` method, `%U` path, `%q` query (with `?`), `%H` protocol,
  * `%s`/`%>s` status, `%b` body bytes (`-` for none), `%B` body bytes, `%D` duration in µs,
- * `%T` in seconds, `%{ms}T` in milliseconds, `%{Name}i` a request header, `%%` a percent sign.
+ * `%T` in seconds, `%{ms}T` in milliseconds, `%{Name}i` a request header, `%P` the process id,
+ * `%{worker}P` the worker number (`-` outside workers), `%%` a percent sign. In a worker process,
+ * Rocket's own format ends with `worker=N`, so the log says which worker answered.
  *
  * @example
  * compileAccessFormat('%h "%r" %>s %{ms}T')(record); // '127.0.0.1 "GET / HTTP/1.1" 200 3'
  */
 export function compileAccessFormat(format: AccessLogFormat): (record: AccessRecord) => string {
-  const source = FORMATS[format] ?? format;
+  const worker = workerNumber();
+  const source = format === 'rocket' && worker !== 0 ? `${FORMATS.rocket} worker=%{worker}P` : (FORMATS[format] ?? format);
   const parts: Part[] = [];
   let text = '';
   for (let i = 0; i < source.length; i++) {
@@ -118,6 +123,10 @@ function directivePart(directive: string | undefined, argument: string | null): 
       if (argument === 'ms') return (r) => String(Math.round(r.durationMs));
       if (argument === 'us') return (r) => String(Math.round(r.durationMs * 1000));
       return (r) => String(Math.floor(r.durationMs / 1000));
+    case 'P':
+      if (argument === null || argument === 'pid') return String(process.pid);
+      if (argument === 'worker') return workerNumber() === 0 ? '-' : String(workerNumber());
+      return null;
     case 'i':
       if (argument === null || argument === '') return null;
       return (r) => {

@@ -22,6 +22,7 @@ import { RocketError } from './errors.js';
 import { OPTIONS, VERSION, type RocketOptions } from './options.js';
 import { Rocket } from './rocket.js';
 import { staticFiles } from './static-files.js';
+import { workerNumber } from './workers.js';
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
@@ -90,7 +91,8 @@ export async function main(argv: string[]): Promise<number> {
     const raw = values[kebab(name)];
     if (typeof raw !== 'string') continue;
     const numeric = typeof (OPTIONS as Record<string, { default: () => unknown }>)[name]!.default() === 'number';
-    options[name] = numeric ? Number(raw) : raw;
+    // A value that is not a number stays text, for the option's check to accept ('auto') or name.
+    options[name] = numeric && raw.trim() !== '' && !Number.isNaN(Number(raw)) ? Number(raw) : raw;
   }
   let loaded: LoadedApp;
   let served: { addresses: Rocket['addresses']; stopped(): Promise<void> };
@@ -106,7 +108,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`rocket: ${error instanceof RocketError ? error.message : String(error)}\n`);
     return 1;
   }
-  for (const address of served.addresses) {
+  // With --workers, each worker runs this command too; the primary alone says where it serves.
+  for (const address of workerNumber() === 0 ? served.addresses : []) {
     const where =
       address.family === 'unix'
         ? `unix:${address.host}`

@@ -24,6 +24,12 @@
  * 6. A malformed request gets its status code (400, 408, 413, 414, 431, 501, 505) in a
  *    well-formed response with `Connection: close`; the socket is then half-closed and lingers
  *    briefly, discarding input, so the client reads the response instead of a reset.
+ * 7. A connection whose last response promised keep-alive is only ever closed with nothing unread
+ *    on it: an idle close (keep-alive timeout, stop, restart) waits until the event loop has polled
+ *    the socket once more after the decision, and reads and answers whatever came. When a stop or
+ *    restart retires a connection that was in use moments ago, its client gets a short last call
+ *    (`LAST_CALL_MS` from its last response) to send the request it is about to send; that request
+ *    is served with `Connection: close`.
  *
  * Deadlines live in the monitor (`monitor.ts`), one per connection at a time; every close path
  * cancels it and gives back the worker.
@@ -95,6 +101,12 @@ const IDLE_GRACE_MS = 1000;
 const BATCH_TEXT_LIMIT = 16 * 1024;
 /** `Retry-After` on a 503, in seconds. */
 const RETRY_AFTER = 5;
+/**
+ * How long after its last response a retired keep-alive connection stays open for the request its
+ * client may already be sending: a client reusing a connection sends at once, one that waited this
+ * long is idle.
+ */
+const LAST_CALL_MS = 500;
 
 const kConnection = Symbol('rocket.connection');
 type OwnedSocket = Socket & { [kConnection]?: Connection };
@@ -125,6 +137,13 @@ export class Connection implements TimerEntry, PoolMember {
   #socketError: Error | null = null;
   /** Finish what is in flight, then close (a stop or restart is under way). */
   #retiring = false;
+  /** When a retiring connection's last call ends at the latest (ms since the epoch). */
+  #retireBy = Infinity;
+  /** When the connection last had nothing to do: accepted, or its last response done (ms). */
+  #idleSince: number;
+  #lastCallTimer: NodeJS.Timeout | null = null;
+  /** An idle close waits for the event loop to poll the socket once more. */
+  #closeCheck = false;
   /** Responses fill the socket: no further request is read until the client has read them. */
   #awaitingDrain = false;
   /** Bytes queued on the socket when the write deadline was armed, to tell progress from a stall. */
@@ -155,6 +174,7 @@ export class Connection implements TimerEntry, PoolMember {
     socket.on('drain', Connection.#onDrain);
     socket.on('finish', Connection.#onFinish);
     // A fresh connection has `socketTimeout` to send its first request.
+    this.#idleSince = Date.now();
     server.monitor.arm(this, TimerKind.Head, server.options.socketTimeout * 1000);
   }
 
@@ -194,6 +214,7 @@ export class Connection implements TimerEntry, PoolMember {
     const conn = this[kConnection]!;
     if (!conn.#awaitingDrain) return;
     conn.#awaitingDrain = false;
+    conn.#idleSince = Date.now();
     conn.#guard(Connection.#processQuietly);
   }
 
@@ -383,6 +404,7 @@ export class Connection implements TimerEntry, PoolMember {
       }
       this.#updateTimer(activity);
       this.#updateFlow();
+      if (this.#retiring && this.#state === State.Head && this.#start === this.#end && !this.#awaitingDrain) this.#lastCall();
     }
   }
 
@@ -525,16 +547,21 @@ export class Connection implements TimerEntry, PoolMember {
     });
   }
 
+  /**
+   * The response went out promising keep-alive: read on. Even when the connection is retiring, the
+   * client may already have sent its next request, and it is served (with `Connection: close`):
+   * only a client that was told so can know a request of its went unanswered.
+   */
   #nextRequest(): void {
     this.#exchange = null;
     this.#requests++;
     this.#state = State.Head;
-    // A stop or restart reads no further pipelined request.
-    if (this.server.stopping || this.#retiring || (this.#peerEnded && this.#start === this.#end)) {
+    if (this.#peerEnded && this.#start === this.#end) {
       this.#shutdown();
       return;
     }
-    this.#headStarted = this.#start === this.#end ? 0 : Date.now();
+    this.#idleSince = Date.now();
+    this.#headStarted = this.#start === this.#end ? 0 : this.#idleSince;
     this.#process(false);
   }
 
@@ -601,16 +628,72 @@ export class Connection implements TimerEntry, PoolMember {
   // ---- stop, restart, overload ----
 
   /**
-   * The server stops or restarts: close now if idle, else finish the request in flight (its
-   * response says `Connection: close`) and close after it. A request waiting for a worker is
-   * still served.
+   * The server stops or restarts: finish the request in flight (its response says `Connection:
+   * close`) and close after it; a request waiting for a worker is still served. An idle connection
+   * closes once nothing is unread on it — after a last call when it was in use moments ago, which
+   * ends by `until` (ms since the epoch) at the latest.
    */
-  retire(): void {
+  retire(until = 0): void {
     this.#retiring = true;
-    if (this.#state !== State.Head) return;
-    // Idle: close. Part of a head: it was not taken on yet, so say why it never will be.
-    if (this.#start === this.#end) this.#shutdown();
-    else this.#reject(new HttpError(503, 'ROCKET_ERR_OVERLOADED', 'the server is shutting down'));
+    this.#retireBy = Math.min(this.#retireBy, until);
+    if (this.#state !== State.Head || this.#awaitingDrain) return;
+    // Part of a head: it was not taken on yet, so say why it never will be.
+    if (this.#start !== this.#end) this.#reject(new HttpError(503, 'ROCKET_ERR_OVERLOADED', 'the server is shutting down'));
+    else this.#lastCall();
+  }
+
+  /** A retiring connection is idle: close it once its last call is over and nothing came. */
+  #lastCall(): void {
+    if (this.#lastCallTimer !== null) return;
+    const delay = Math.min(this.#idleSince + LAST_CALL_MS, this.#retireBy) - Date.now();
+    if (delay <= 0) {
+      this.#closeWhenQuiet();
+      return;
+    }
+    this.#lastCallTimer = setTimeout(Connection.#lastCallOver, delay, this);
+    this.#lastCallTimer.unref();
+  }
+
+  static #lastCallOver(conn: Connection): void {
+    conn.#lastCallTimer = null;
+    conn.#closeWhenQuiet();
+  }
+
+  /**
+   * Close an idle connection, but only with nothing unread on it. Bytes the client sent before
+   * now may still be in the system, not yet read by the event loop: the close waits for one full
+   * poll of the sockets (an immediate scheduled from the check phase runs after the next poll), and
+   * anything read meanwhile is a request to answer instead. What the client sends after that is
+   * the keep-alive race no server can close: it meets our FIN.
+   */
+  #closeWhenQuiet(): void {
+    if (this.#closeCheck || this.#state !== State.Head) return;
+    this.#closeCheck = true;
+    setImmediate(Connection.#afterPoll, this);
+  }
+
+  static #afterPoll(conn: Connection): void {
+    setImmediate(Connection.#closeIfQuiet, conn);
+  }
+
+  static #closeIfQuiet(conn: Connection): void {
+    conn.#closeCheck = false;
+    if (conn.#state !== State.Head || conn.#awaitingDrain || conn.socket.readableLength > 0) return;
+    if (conn.#start === conn.#end) conn.#guard(conn.#retiring ? Connection.#shutdownStep : Connection.#closeIdleStep);
+    // Part of a head came during the last call and no more: say why it will not be served.
+    else if (conn.#retiring) conn.#guard(Connection.#refuseStep);
+  }
+
+  static #shutdownStep(this: Connection): void {
+    this.#shutdown();
+  }
+
+  static #refuseStep(this: Connection): void {
+    this.#reject(new HttpError(503, 'ROCKET_ERR_OVERLOADED', 'the server is shutting down'));
+  }
+
+  static #closeIdleStep(this: Connection): void {
+    this.#closeIdle();
   }
 
   /** Refuse a new connection because the queue is full: 503 with Retry-After, then close. */
@@ -859,13 +942,13 @@ export class Connection implements TimerEntry, PoolMember {
     this.#guard(function (this: Connection) {
       switch (kind) {
         case TimerKind.Idle:
-          this.#closeIdle();
+          this.#closeWhenQuiet();
           return;
         case TimerKind.Head:
           if (this.#state !== State.Head) return;
           // Nothing of a request arrived: close. Part of one did: tell the client why.
           if (this.#start === this.#end) {
-            this.#closeIdle();
+            this.#closeWhenQuiet();
             return;
           }
           this.#timedOut('the request head did not arrive in time');
@@ -909,6 +992,7 @@ export class Connection implements TimerEntry, PoolMember {
     if (this.#state === State.Queued) this.server.pool.remove(this);
     this.#state = State.Closed;
     this.server.monitor.cancel(this);
+    if (this.#lastCallTimer !== null) clearTimeout(this.#lastCallTimer);
     if (this.#hasWorker) this.#releaseWorker();
     this.#settleExchange();
     this.#exchange?.kill(this.#socketError ?? Object.assign(new Error('the client closed the connection'), { code: 'ECONNRESET' }));

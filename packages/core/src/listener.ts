@@ -30,6 +30,8 @@ export interface ListenerSettings {
   backlog: number;
   /** Disable Nagle's algorithm on every connection (TCP_NODELAY). */
   noDelay: boolean;
+  /** A socket of this process's own with SO_REUSEPORT, rather than one shared through `cluster`. */
+  reusePort: boolean;
   logger: Logger;
   nextConnectionId(): number;
 }
@@ -90,7 +92,10 @@ export class Listener {
       server.once('error', onError);
       server.once('listening', onListening);
       if (spec.path !== null) server.listen({ path: spec.path, backlog: settings.backlog });
-      else server.listen({ host: spec.host === '' ? undefined : spec.host, port: spec.port, backlog: settings.backlog });
+      else if (settings.reusePort) {
+        // `exclusive`: in a cluster worker, bind here rather than share the primary's socket.
+        server.listen({ host: spec.host === '' ? undefined : spec.host, port: spec.port, backlog: settings.backlog, exclusive: true, reusePort: true } as net.ListenOptions);
+      } else server.listen({ host: spec.host === '' ? undefined : spec.host, port: spec.port, backlog: settings.backlog });
     });
     server.on('error', (error) => settings.logger.error(`listener ${spec.label}: ${error.message}`));
     const bound = server.address();
@@ -127,6 +132,24 @@ export class Listener {
     this.#server = null;
     this.#address = null;
     if (server !== null && server.listening) server.close();
+  }
+
+  /**
+   * Accept what is already waiting, then close. Connections the system completed but nobody
+   * accepted yet (the listen backlog) would be reset by a close; one full poll of the event loop
+   * after the decision (an immediate scheduled from the check phase runs after the next poll)
+   * accepts every one of them first. Resolves when the socket is closed.
+   */
+  closeAfterPendingAccepts(): Promise<void> {
+    if (this.#server === null) return Promise.resolve();
+    return new Promise((resolve) => {
+      setImmediate(() =>
+        setImmediate(() => {
+          this.close();
+          resolve();
+        }),
+      );
+    });
   }
 
   unref(): void {

@@ -94,58 +94,112 @@ export interface MetricsSnapshot {
   bytes: { received: number; sent: number };
 }
 
+/**
+ * What one server (one worker process) contributes to a scrape: plain data, so that a worker can
+ * send it to the primary process over IPC.
+ */
+export interface MetricsSource {
+  /** The `worker` label of every sample, or null for a single process. */
+  worker: string | null;
+  snapshot: MetricsSnapshot;
+  byClass: number[];
+  clientErrors: [status: number, count: number][];
+  appErrors: number;
+  timeouts: number;
+  latency: { buckets: number[]; count: number; sum: number };
+}
+
+/** The metrics of one server as a {@link MetricsSource}. */
+export function metricsSource(snapshot: MetricsSnapshot, metrics: RequestMetrics, worker: string | null = null): MetricsSource {
+  const { connections, pool, requests, bytes } = snapshot;
+  return {
+    worker,
+    snapshot: {
+      connections: {
+        open: connections.open,
+        active: connections.active,
+        idle: connections.idle,
+        accepted: connections.accepted,
+        closed: connections.closed,
+        rejected: connections.rejected,
+      },
+      pool: { threads: pool.threads, busy: pool.busy, queued: pool.queued, grown: pool.grown, shrunk: pool.shrunk },
+      requests: { inFlight: requests.inFlight },
+      bytes: { received: bytes.received, sent: bytes.sent },
+    },
+    byClass: [...metrics.byClass],
+    clientErrors: [...metrics.clientErrors].sort((a, b) => a[0] - b[0]),
+    appErrors: metrics.appErrors,
+    timeouts: metrics.timeouts,
+    latency: { buckets: [...metrics.latency.buckets], count: metrics.latency.count, sum: metrics.latency.sum },
+  };
+}
+
 /** The Prometheus text exposition format (version 0.0.4) of a server's metrics. */
 export function prometheusText(snapshot: MetricsSnapshot, metrics: RequestMetrics): string {
+  return prometheusTextOf([metricsSource(snapshot, metrics)]);
+}
+
+/** `{worker="2",code="2xx"}`: the source's worker label first, then the sample's own. */
+function labelled(worker: string | null, labels: string): string {
+  if (worker === null) return labels;
+  const own = `worker="${worker}"`;
+  return labels === '' ? `{${own}}` : `{${own},${labels.slice(1)}`;
+}
+
+/**
+ * The exposition of several servers in one scrape — the workers of a cluster, each sample
+ * labelled with its `worker` — or of one, unlabelled.
+ */
+export function prometheusTextOf(sources: readonly MetricsSource[]): string {
+  const family = (name: string, type: Family['type'], help: string, samples: (source: MetricsSource) => [string, number][]): Family => ({
+    name,
+    type,
+    help,
+    samples: sources.flatMap((source) => samples(source).map(([labels, value]) => [labelled(source.worker, labels), value] as [string, number])),
+  });
   const families: Family[] = [
-    { name: 'rocket_connections_open', type: 'gauge', help: 'Connections open now.', samples: [['', snapshot.connections.open]] },
-    { name: 'rocket_connections_active', type: 'gauge', help: 'Connections with a request being served or waiting for a worker.', samples: [['', snapshot.connections.active]] },
-    { name: 'rocket_connections_idle', type: 'gauge', help: 'Keep-alive connections idle between requests.', samples: [['', snapshot.connections.idle]] },
-    { name: 'rocket_connections_accepted_total', type: 'counter', help: 'Connections accepted.', samples: [['', snapshot.connections.accepted]] },
-    { name: 'rocket_connections_closed_total', type: 'counter', help: 'Connections closed.', samples: [['', snapshot.connections.closed]] },
-    { name: 'rocket_connections_rejected_total', type: 'counter', help: 'Connections refused with 503 because the queue was full.', samples: [['', snapshot.connections.rejected]] },
-    { name: 'rocket_pool_threads', type: 'gauge', help: 'Workers in the pool.', samples: [['', snapshot.pool.threads]] },
-    { name: 'rocket_pool_busy', type: 'gauge', help: 'Workers serving a connection.', samples: [['', snapshot.pool.busy]] },
-    { name: 'rocket_pool_queued', type: 'gauge', help: 'Connections waiting for a worker.', samples: [['', snapshot.pool.queued]] },
-    {
-      name: 'rocket_pool_resizes_total',
-      type: 'counter',
-      help: 'Times the pool grew or shrank.',
-      samples: [
-        ['{direction="grow"}', snapshot.pool.grown],
-        ['{direction="shrink"}', snapshot.pool.shrunk],
-      ],
-    },
-    {
-      name: 'rocket_requests_total',
-      type: 'counter',
-      help: 'Requests answered, by status class.',
-      samples: [1, 2, 3, 4, 5].map((c) => [`{code="${c}xx"}`, metrics.byClass[c]!] as [string, number]),
-    },
-    { name: 'rocket_requests_in_flight', type: 'gauge', help: 'Requests being served now.', samples: [['', snapshot.requests.inFlight]] },
-    {
-      name: 'rocket_client_errors_total',
-      type: 'counter',
-      help: 'Requests the server refused, by status.',
-      samples: [...metrics.clientErrors].sort((a, b) => a[0] - b[0]).map(([status, n]) => [`{code="${status}"}`, n] as [string, number]),
-    },
-    { name: 'rocket_app_errors_total', type: 'counter', help: 'Requests whose application failed.', samples: [['', metrics.appErrors]] },
-    { name: 'rocket_timeouts_total', type: 'counter', help: 'Deadlines that fired: request heads, bodies, stalled readers, waits for a worker.', samples: [['', metrics.timeouts]] },
-    { name: 'rocket_received_bytes_total', type: 'counter', help: 'Bytes received from clients.', samples: [['', snapshot.bytes.received]] },
-    { name: 'rocket_sent_bytes_total', type: 'counter', help: 'Bytes sent to clients.', samples: [['', snapshot.bytes.sent]] },
+    family('rocket_connections_open', 'gauge', 'Connections open now.', (s) => [['', s.snapshot.connections.open]]),
+    family('rocket_connections_active', 'gauge', 'Connections with a request being served or waiting for a worker.', (s) => [['', s.snapshot.connections.active]]),
+    family('rocket_connections_idle', 'gauge', 'Keep-alive connections idle between requests.', (s) => [['', s.snapshot.connections.idle]]),
+    family('rocket_connections_accepted_total', 'counter', 'Connections accepted.', (s) => [['', s.snapshot.connections.accepted]]),
+    family('rocket_connections_closed_total', 'counter', 'Connections closed.', (s) => [['', s.snapshot.connections.closed]]),
+    family('rocket_connections_rejected_total', 'counter', 'Connections refused with 503 because the queue was full.', (s) => [['', s.snapshot.connections.rejected]]),
+    family('rocket_pool_threads', 'gauge', 'Workers in the pool.', (s) => [['', s.snapshot.pool.threads]]),
+    family('rocket_pool_busy', 'gauge', 'Workers serving a connection.', (s) => [['', s.snapshot.pool.busy]]),
+    family('rocket_pool_queued', 'gauge', 'Connections waiting for a worker.', (s) => [['', s.snapshot.pool.queued]]),
+    family('rocket_pool_resizes_total', 'counter', 'Times the pool grew or shrank.', (s) => [
+      ['{direction="grow"}', s.snapshot.pool.grown],
+      ['{direction="shrink"}', s.snapshot.pool.shrunk],
+    ]),
+    family('rocket_requests_total', 'counter', 'Requests answered, by status class.', (s) =>
+      [1, 2, 3, 4, 5].map((c) => [`{code="${c}xx"}`, s.byClass[c]!] as [string, number]),
+    ),
+    family('rocket_requests_in_flight', 'gauge', 'Requests being served now.', (s) => [['', s.snapshot.requests.inFlight]]),
+    family('rocket_client_errors_total', 'counter', 'Requests the server refused, by status.', (s) =>
+      s.clientErrors.map(([status, n]) => [`{code="${status}"}`, n] as [string, number]),
+    ),
+    family('rocket_app_errors_total', 'counter', 'Requests whose application failed.', (s) => [['', s.appErrors]]),
+    family('rocket_timeouts_total', 'counter', 'Deadlines that fired: request heads, bodies, stalled readers, waits for a worker.', (s) => [['', s.timeouts]]),
+    family('rocket_received_bytes_total', 'counter', 'Bytes received from clients.', (s) => [['', s.snapshot.bytes.received]]),
+    family('rocket_sent_bytes_total', 'counter', 'Bytes sent to clients.', (s) => [['', s.snapshot.bytes.sent]]),
   ];
   let text = '';
   for (const family of families) {
     text += `# HELP ${family.name} ${family.help}\n# TYPE ${family.name} ${family.type}\n`;
     for (const [labels, value] of family.samples) text += `${family.name}${labels} ${value}\n`;
   }
-  const latency = metrics.latency;
   const name = 'rocket_request_duration_seconds';
   text += `# HELP ${name} Time from a complete request head to the end of its response.\n# TYPE ${name} histogram\n`;
-  let cumulative = 0;
-  for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
-    cumulative += latency.buckets[i]!;
-    text += `${name}_bucket{le="${LATENCY_BUCKETS[i]}"} ${cumulative}\n`;
+  for (const source of sources) {
+    const latency = source.latency;
+    let cumulative = 0;
+    for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
+      cumulative += latency.buckets[i]!;
+      text += `${name}_bucket${labelled(source.worker, `{le="${LATENCY_BUCKETS[i]}"}`)} ${cumulative}\n`;
+    }
+    const plain = labelled(source.worker, '');
+    text += `${name}_bucket${labelled(source.worker, '{le="+Inf"}')} ${latency.count}\n${name}_sum${plain} ${latency.sum}\n${name}_count${plain} ${latency.count}\n`;
   }
-  text += `${name}_bucket{le="+Inf"} ${latency.count}\n${name}_sum ${latency.sum}\n${name}_count ${latency.count}\n`;
   return text;
 }

@@ -45,6 +45,10 @@ export interface RocketOptions {
   shutdownTimeout?: number;
   /** Stop on SIGTERM and SIGINT (a second SIGINT forces it), restart on SIGHUP and SIGUSR1. Default true. */
   handleSignals?: boolean;
+  /** Server processes on Node's `cluster`, supervised by the process that starts them; `'auto'` = one per core; 0 = serve in this process. Default 0. */
+  workers?: number | 'auto';
+  /** Each worker listens on a socket of its own (`SO_REUSEPORT`) and the system spreads connections; needs Node.js ≥ 22.12 or ≥ 23.1. Default false. */
+  reusePort?: boolean;
   /** The listen backlog of each interface. Default 511. */
   backlog?: number;
   /** Send small writes at once (TCP_NODELAY) rather than wait to coalesce them. Default true. */
@@ -133,6 +137,13 @@ export const OPTIONS: { readonly [K in keyof RocketOptions]-?: OptionSpec<K> } =
   maxRequestsPerConnection: { default: () => 0, check: count(0), doc: 'requests per connection, the last one answered with Connection: close; 0 = no limit', arg: 'N' },
   shutdownTimeout: { default: () => 30, check: seconds, doc: 'seconds stop() waits for in-flight requests before closing the rest', arg: 'S' },
   handleSignals: { default: () => true, check: flag, doc: 'SIGTERM/SIGINT stop gracefully (a second SIGINT forces), SIGHUP/SIGUSR1 restart' },
+  workers: {
+    default: () => 0,
+    check: (v) => (v === 'auto' || (Number.isSafeInteger(v) && (v as number) >= 0) ? undefined : "must be an integer ≥ 0 or 'auto'"),
+    doc: "server processes (Node's cluster) supervised by this one; 'auto' = one per core; 0 = this process serves",
+    arg: 'N',
+  },
+  reusePort: { default: () => false, check: flag, doc: 'each worker listens on its own socket (SO_REUSEPORT); Node.js >= 22.12 or >= 23.1' },
   backlog: { default: () => 511, check: count(1), doc: 'listen backlog of each interface', arg: 'N' },
   noDelay: { default: () => true, check: flag, doc: 'TCP_NODELAY on every connection: small writes go out at once' },
   maxRequestLine: { default: () => 8192, check: count(16), doc: 'longest request-line in bytes (414)', arg: 'BYTES' },

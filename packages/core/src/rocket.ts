@@ -28,7 +28,8 @@ import { staticFiles } from './static-files.js';
 import { Executor, provideFutures } from './futures.js';
 import { compileAccessFormat, type AccessRecord } from './access-log.js';
 import { LogChannels } from './logging.js';
-import { prometheusText, RequestMetrics } from './metrics.js';
+import { metricsSource, prometheusTextOf, RequestMetrics, type MetricsSource } from './metrics.js';
+import { attachWorker, checkReusePort, gatherMetrics, Supervisor, workerCount, workerNumber, type WorkerReport } from './workers.js';
 
 /** What a method needs to run, as in Rocket: `{ wsgi_app }` for the `wsgi` method. */
 export interface AppInfo {
@@ -96,6 +97,12 @@ export interface RocketStats {
   bytes: { received: number; sent: number };
   /** Time from a complete request head to the end of its response, in ms. */
   latency: { count: number; p50: number; p90: number; p99: number; max: number };
+  /**
+   * With `workers`, in the primary: each worker's own stats, as it last reported them (once a
+   * second). The numbers above are then their sums — except the latency percentiles and maximum,
+   * which are the highest of any worker.
+   */
+  workers?: (RocketStats & { worker: number; pid: number })[];
 }
 
 /** How `stop()` and `restart()` may be bounded. */
@@ -137,8 +144,8 @@ export class Rocket {
   #starting: Promise<void> | null = null;
   #stopping: Promise<void> | null = null;
   #restarting: Promise<void> | null = null;
-    /** Resolved when the connections being waited for (a stop or restart) have all closed. */
-  #drained: { connections: Set<Connection>; resolve: () => void } | null = null;
+  /** Resolved when the connections being waited for (a stop or restart) have all closed. */
+  #drained: { connections: Set<Connection>; resolve: () => void; lastCallBy: number; accepting: boolean } | null = null;
   #stopWaiters: (() => void)[] = [];
   #removeSignalHandlers: (() => void) | null = null;
   #nextConnectionId = 1;
@@ -147,6 +154,10 @@ export class Rocket {
   readonly #logs: LogChannels;
   readonly #metrics = new RequestMetrics();
   #executor: Executor | null = null;
+  /** With `workers`, in the primary process: the workers' supervisor while started. */
+  #supervisor: Supervisor | null = null;
+  /** In a worker process: detaches from the primary. */
+  #detachWorker: (() => void) | null = null;
   #accessFormat: { format: string; line: (record: AccessRecord) => string } | null = null;
 
   constructor(
@@ -178,6 +189,12 @@ export class Rocket {
     this.appInfo = appInfo;
     const resolved = resolveOptions(options);
     this.options = resolved;
+    if (resolved.reusePort) {
+      checkReusePort();
+      if (resolved.workers !== 0 && this.interfaces.some((spec) => spec.path === null && spec.port === 0)) {
+        throw new RocketError('ROCKET_ERR_INVALID_OPTION', 'option reusePort with workers needs a fixed port: with port 0 each worker would listen on a port of its own');
+      }
+    }
     this.#listeners = this.interfaces.map((spec) => new Listener(spec));
     if (resolved.metricsInterface !== null) {
       const specs = parseInterfaces(resolved.metricsInterface);
@@ -220,7 +237,7 @@ export class Rocket {
     };
     if (appInfo.futures === true) app = this.#withFutures(app);
     this.#context = {
-      app: withMetricsPath(app, resolved, () => this.metrics()),
+      app: withMetricsPath(app, resolved, () => this.#scrape()),
       options: resolved,
       logger: this.#logs.errors,
       logs: this.#logs,
@@ -252,7 +269,7 @@ export class Rocket {
       },
     };
     // The metrics interface serves the metrics at any path, with everything else of the server.
-    const metricsApp = metricsResponder(() => this.metrics());
+    const metricsApp = metricsResponder(() => this.#scrape());
     this.#metricsContext = this.#metricsListener === null ? null : Object.create(this.#context, { app: { value: metricsApp } });
   }
 
@@ -278,6 +295,7 @@ export class Rocket {
 
   /** What every interface is bound to, in the order given; empty while stopped. */
   get addresses(): BoundAddress[] {
+    if (this.#supervisor !== null) return this.#supervisor.addresses.map((address) => ({ ...address }));
     return this.#listeners.flatMap((listener) => (listener.address === null || listener === this.#metricsListener ? [] : [{ ...listener.address }]));
   }
 
@@ -311,6 +329,7 @@ export class Rocket {
   }
 
   async #start(): Promise<void> {
+    if (this.options.workers !== 0 && cluster.isPrimary) return this.#startPrimary();
     const logger = this.#logs.rocket;
     logger.info(`Starting Rocket ${this.options.serverSoftware}`);
     const onConnection = (socket: Socket, info: ConnectionInfo) => this.#accept(socket, info);
@@ -330,14 +349,61 @@ export class Rocket {
       throw failure.reason;
     }
     this.#pool.start();
+    const worker = workerNumber() !== 0;
     if (this.options.handleSignals) {
       this.#removeSignalHandlers = installSignalHandlers(
-        { stop: () => this.stop(), restart: () => this.restart(), forceStop: () => this.#forceClose() },
+        worker
+          ? { stop: () => this.stop(), restart: null, forceStop: () => this.#forceClose(), addWorker: null, removeWorker: null }
+          : { stop: () => this.stop(), restart: () => this.restart(), forceStop: () => this.#forceClose() },
         logger,
       );
     }
     this.#state = State.Running;
-    logger.info(`Listening on sockets: ${this.addresses.map(describeAddress).join(', ')}`);
+    logger.info(`Listening on sockets: ${this.addresses.map(describeAddress).join(', ')}${worker ? ` (worker ${workerNumber()}, pid ${process.pid})` : ''}`);
+    if (worker) {
+      this.#detachWorker = attachWorker(
+        { addresses: this.addresses, stop: (options) => this.stop(options), stats: () => ({ stats: this.stats(), source: this.#metricsSource() }), metricsSource: () => this.#metricsSource() },
+        logger,
+      );
+    }
+  }
+
+  /** The primary process of `workers`: fork and supervise the workers, which do the serving. */
+  async #startPrimary(): Promise<void> {
+    const logger = this.#logs.rocket;
+    const count = workerCount(this.options.workers);
+    logger.info(`Starting Rocket ${this.options.serverSoftware} with ${count} worker process(es)`);
+    const supervisor = new Supervisor({
+      count,
+      shutdownTimeout: this.options.shutdownTimeout,
+      logger,
+      onGiveUp: () => {
+        process.exitCode = 1;
+        void this.stop();
+      },
+    });
+    this.#supervisor = supervisor;
+    try {
+      await supervisor.start();
+    } catch (error) {
+      this.#supervisor = null;
+      this.#state = State.Stopped;
+      throw error;
+    }
+    if (this.options.handleSignals) {
+      this.#removeSignalHandlers = installSignalHandlers(
+        {
+          stop: () => this.stop(),
+          restart: () => this.restart(),
+          forceStop: () => supervisor.kill(),
+          addWorker: () => supervisor.add(),
+          removeWorker: () => supervisor.remove(),
+        },
+        logger,
+      );
+    }
+    this.#state = State.Running;
+    logger.info(`Listening on sockets: ${this.addresses.map(describeAddress).join(', ')} (${count} workers)`);
   }
 
   /** `Rocket.Errors.Port<n>` of a listener, named by the port it is bound to (known once it listens). */
@@ -356,19 +422,27 @@ export class Rocket {
       handshakeTimeout: this.options.socketTimeout * 1000,
       noDelay: this.options.noDelay,
       backlog: this.options.backlog,
+      reusePort: this.options.reusePort,
       logger: this.#logs.errors,
       nextConnectionId: () => this.#nextConnectionId++,
     };
   }
 
   #accept(socket: Socket, info: ConnectionInfo, context: ServerContext = this.#context): void {
-    if (this.#state !== State.Running && this.#state !== State.Restarting) {
+    if (this.#state === State.Stopped || this.#state === State.Starting) {
       socket.destroy();
       return;
     }
     this.#accepted++;
     const conn = new Connection(socket, context, info);
     this.#connections.add(conn);
+    // Accepted while stopping (the last accepts before the listeners close, a TLS handshake that
+    // ends now): its request is still served, as the only one.
+    if (this.#state === State.Stopping && this.#drained !== null) {
+      this.#drained.connections.add(conn);
+      conn.retire(this.#drained.lastCallBy);
+      return;
+    }
     if (this.#pool.full) {
       this.#rejected++;
       conn.rejectOverloaded();
@@ -382,22 +456,28 @@ export class Rocket {
     metrics.bytesReceived += conn.socket.bytesRead;
     metrics.bytesSent += conn.socket.bytesWritten;
     const drained = this.#drained;
-    if (drained !== null && drained.connections.delete(conn) && drained.connections.size === 0) drained.resolve();
+    if (drained !== null && drained.connections.delete(conn) && drained.connections.size === 0 && !drained.accepting) drained.resolve();
   }
 
   /**
-   * Ask `connections` to finish what is in flight and close; resolves when all have closed. After
-   * `timeout` seconds, whatever is left is destroyed.
+   * Ask `connections` to finish what is in flight and close; resolves when all have closed — not
+   * before `accepting` settles (the listeners' last accepts may add to them). After `timeout`
+   * seconds, whatever is left is destroyed.
    */
-  async #drain(connections: Set<Connection>, timeout: number): Promise<void> {
-    if (connections.size === 0) return;
-    const allClosed = new Promise<void>((resolve) => {
-      this.#drained = { connections, resolve };
-    });
-    for (const conn of connections) conn.retire();
+  async #drain(connections: Set<Connection>, timeout: number, accepting: Promise<void> = Promise.resolve()): Promise<void> {
+    const started = Date.now();
+    let resolveAll!: () => void;
+    const allClosed = new Promise<void>((resolve) => (resolveAll = resolve));
+    // An idle connection's last call ends within half the bound, so it closes on its own.
+    const drained = { connections, resolve: resolveAll, lastCallBy: started + timeout * 500, accepting: true };
+    this.#drained = drained;
+    for (const conn of connections) conn.retire(drained.lastCallBy);
+    await accepting;
+    drained.accepting = false;
+    if (connections.size === 0) resolveAll();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeout * 1000);
+      timer = setTimeout(resolve, Math.max(0, started + timeout * 1000 - Date.now()));
     });
     await Promise.race([allClosed, timedOut]);
     clearTimeout(timer);
@@ -431,13 +511,25 @@ export class Rocket {
     if (this.#state === State.Stopped) return;
     this.#state = State.Stopping;
     this.#logs.rocket.info(`Stopping Rocket ${this.options.serverSoftware}`);
-    for (const listener of this.#listeners) listener.close();
-    await this.#drain(new Set(this.#connections), timeout);
+    if (this.#supervisor !== null) {
+      await this.#supervisor.stop(timeout);
+      this.#supervisor = null;
+      this.#finishStop();
+      return;
+    }
+    this.#detachWorker?.();
+    this.#detachWorker = null;
+    const accepting = Promise.all(this.#listeners.map((listener) => listener.closeAfterPendingAccepts())).then(() => {});
+    await this.#drain(new Set(this.#connections), timeout, accepting);
     for (const listener of this.#listeners) listener.destroyHandshakes();
     for (const socket of this.#upgraded) socket.destroy();
     this.#monitor.close();
     this.#pool.stop();
     await this.#executor?.shutdown();
+    this.#finishStop();
+  }
+
+  #finishStop(): void {
     this.#removeSignalHandlers?.();
     this.#removeSignalHandlers = null;
     this.#state = State.Stopped;
@@ -478,6 +570,15 @@ export class Rocket {
   async #restart(timeout: number): Promise<void> {
     this.#state = State.Restarting;
     this.#logs.rocket.info(`Restarting Rocket ${this.options.serverSoftware}`);
+    if (this.#supervisor !== null) {
+      try {
+        await this.#supervisor.reload(timeout);
+        this.#logs.rocket.info(`Restarted every worker: ${this.#supervisor.size} serving`);
+      } finally {
+        this.#state = State.Running;
+      }
+      return;
+    }
     try {
       // New connections are served as they come, on the renewed certificates once they are read;
       // the ones open now finish what they have in flight and close.
@@ -511,6 +612,7 @@ export class Rocket {
 
   /** A JSON-able snapshot of connections, the pool, requests, errors, bytes and latency. */
   stats(): RocketStats {
+    if (this.#supervisor !== null) return combineStats(STATE_NAMES[this.#state], this.#supervisor.reports());
     let idle = 0;
     let active = 0;
     let flushing = 0;
@@ -555,9 +657,26 @@ export class Rocket {
     };
   }
 
-  /** The metrics in Prometheus text format (what `metricsPath` and `metricsInterface` serve). */
+  /**
+   * The metrics in Prometheus text format (what `metricsPath` and `metricsInterface` serve). With
+   * `workers`, in the primary: every worker's, as last reported, each labelled `worker`.
+   */
   metrics(): string {
-    return prometheusText(this.stats(), this.#metrics);
+    if (this.#supervisor !== null) {
+      return prometheusTextOf(this.#supervisor.reports().flatMap((r) => ((r.stats as { source?: MetricsSource } | null)?.source ? [(r.stats as { source: MetricsSource }).source] : [])));
+    }
+    return prometheusTextOf([this.#metricsSource()]);
+  }
+
+  #metricsSource(): MetricsSource {
+    const worker = workerNumber();
+    return metricsSource(this.stats(), this.#metrics, worker === 0 ? null : String(worker));
+  }
+
+  /** A scrape: in a worker, every worker's metrics, gathered through the primary. */
+  #scrape(): string | Promise<string> {
+    if (this.#detachWorker === null) return this.metrics();
+    return gatherMetrics(() => this.#metricsSource()).then(prometheusTextOf);
   }
 
   /** The access log's line builder for the current format, compiled once per format; null when off. */
@@ -608,7 +727,7 @@ const stderrStream: WsgiErrors = {
 const METRICS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 /** A gateway app answering GET and HEAD with the metrics, anything else with 405. */
-function metricsResponder(render: () => string): GatewayApp {
+function metricsResponder(render: () => string | Promise<string>): GatewayApp {
   return (environ, startResponse) => {
     const method = environ.REQUEST_METHOD;
     if (method !== 'GET' && method !== 'HEAD') {
@@ -616,13 +735,54 @@ function metricsResponder(render: () => string): GatewayApp {
       return [];
     }
     const text = render();
-    startResponse('200 OK', [['Content-Type', METRICS_TYPE], ['Cache-Control', 'no-store']]);
-    return [text];
+    const respond = (body: string) => {
+      startResponse('200 OK', [['Content-Type', METRICS_TYPE], ['Cache-Control', 'no-store']]);
+      return [body];
+    };
+    return typeof text === 'string' ? respond(text) : text.then(respond);
+  };
+}
+
+/**
+ * The primary's stats: the workers' latest reports, summed — but the latency percentiles and
+ * maximum, which are the highest of any worker's.
+ */
+function combineStats(state: RocketStats['state'], reports: WorkerReport[]): RocketStats {
+  const workers = reports.flatMap((report) => {
+    const stats = (report.stats as { stats?: RocketStats } | null)?.stats;
+    return stats === undefined ? [] : [{ ...stats, worker: report.worker, pid: report.pid }];
+  });
+  const sum = (pick: (stats: RocketStats) => Record<string, number>): Record<string, number> => {
+    const total: Record<string, number> = {};
+    for (const stats of workers) for (const [key, value] of Object.entries(pick(stats))) total[key] = (total[key] ?? 0) + value;
+    return total;
+  };
+  const highest = (pick: (stats: RocketStats) => number) => workers.reduce((max, stats) => Math.max(max, pick(stats)), 0);
+  const pool = sum((s) => ({ ...s.pool }));
+  return {
+    state,
+    connections: sum((s) => s.connections) as RocketStats['connections'],
+    pool: pool as unknown as PoolStats,
+    requests: {
+      total: workers.reduce((n, s) => n + s.requests.total, 0),
+      inFlight: workers.reduce((n, s) => n + s.requests.inFlight, 0),
+      byClass: sum((s) => s.requests.byClass) as RocketStats['requests']['byClass'],
+    },
+    errors: { client: sum((s) => s.errors.client), app: workers.reduce((n, s) => n + s.errors.app, 0), timeouts: workers.reduce((n, s) => n + s.errors.timeouts, 0) },
+    bytes: sum((s) => s.bytes) as RocketStats['bytes'],
+    latency: {
+      count: workers.reduce((n, s) => n + s.latency.count, 0),
+      p50: highest((s) => s.latency.p50),
+      p90: highest((s) => s.latency.p90),
+      p99: highest((s) => s.latency.p99),
+      max: highest((s) => s.latency.max),
+    },
+    workers,
   };
 }
 
 /** `app`, except that `metricsPath` (read per request) answers with the metrics. */
-function withMetricsPath(app: GatewayApp, options: ResolvedOptions, render: () => string): GatewayApp {
+function withMetricsPath(app: GatewayApp, options: ResolvedOptions, render: () => string | Promise<string>): GatewayApp {
   const metrics = metricsResponder(render);
   return (environ, startResponse) => {
     const path = options.metricsPath;

@@ -234,7 +234,8 @@ describe('stop', () => {
     const started = Date.now();
     const stopped = server.stop({ timeout: 10 });
     await expect.poll(() => server.stats().state).toBe('stopping');
-    // The listener is closed: new connections are refused.
+    // The listener closes once it has accepted what was waiting: then new connections are refused.
+    await expect.poll(() => server.addresses).toEqual([]);
     const refused = await RawClient.connect(port).then(
       (c) => (c.destroy(), false),
       (error: NodeJS.ErrnoException) => error.code === 'ECONNREFUSED',
@@ -252,7 +253,7 @@ describe('stop', () => {
     expect(server.stats().connections.open).toBe(0);
   });
 
-  test('idle connections close at once, and no further pipelined request is read', async () => {
+  test('idle connections close, and no pipelined request is read after a Connection: close response', async () => {
     const gated = gatedApp();
     const server = new Rocket(['127.0.0.1', 0], 'wsgi', { wsgi_app: gated.app }, { handleSignals: false });
     await server.start();
