@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { checkRoutes } from './lib/http-check.mjs';
 import { measureMemory } from './lib/memory.mjs';
-import { HAS_TASKSET, sleep, startServer } from './lib/proc.mjs';
-import { machine, markdownTable, median, notes, tableRows, targetRows, writeResults, fmtBytes, fmtMs, fmtRate } from './lib/report.mjs';
+import { HAS_TASKSET, cpuOf, sleep, startServer } from './lib/proc.mjs';
+import { machine, markdownTable, median, notes, tableRows, targetRows, writeResults, fmtBytes, fmtMs, fmtRate, fmtUs } from './lib/report.mjs';
 import { CEILING, SCENARIOS, settings } from './lib/scenarios.mjs';
 import { BASELINE, RAW_NET, SERVERS } from './lib/servers.mjs';
 import { ensureWrk, runWrk, wrkVersion } from './lib/wrk.mjs';
@@ -118,12 +118,22 @@ async function wrkScenario(scenario) {
       for (const { server, proc, cell } of running()) {
         await sleep(PAUSE_MS);
         try {
+          // CPU time of the server process around the run: steadier than req/s on a noisy machine.
+          const before = await cpuOf(proc.pid);
           const r = await runWrk(scenario, proc.port, cfg.duration);
+          const after = await cpuOf(proc.pid);
+          if (r.requests > 0) {
+            r.cpuUser = (after.user - before.user) / r.requests;
+            r.cpuSystem = (after.system - before.system) / r.requests;
+          }
           cell.runs.push(r);
           const errs = r.socketErrors ? Object.entries(r.socketErrors).filter(([, n]) => n > 0) : [];
           if (errs.length) cell.warnings.push(`run ${run}: socket errors ${errs.map(([k, n]) => `${k} ${n}`).join(', ')}`);
           if (r.non2xx) cell.warnings.push(`run ${run}: ${r.non2xx} non-2xx/3xx responses`);
-          console.log(`  ${server.name.padEnd(10)} run ${run}/${cfg.runs}: ${fmtRate(r.rps)} req/s, p50 ${fmtMs(r.p50)}, p99 ${fmtMs(r.p99)}`);
+          console.log(
+            `  ${server.name.padEnd(10)} run ${run}/${cfg.runs}: ${fmtRate(r.rps)} req/s, p50 ${fmtMs(r.p50)}, p99 ${fmtMs(r.p99)}, ` +
+              `CPU ${fmtUs(r.cpuUser)} user + ${fmtUs(r.cpuSystem)} system per request`,
+          );
         } catch (error) {
           cell.warnings.push(`run ${run}: ${error.message}`);
           console.log(`  ${server.name.padEnd(10)} run ${run}/${cfg.runs}: FAILED ${error.message}`);
@@ -149,6 +159,9 @@ async function wrkScenario(scenario) {
       max: Math.max(...rps),
       p50: median(cell.runs.map((r) => r.p50)),
       p99: median(cell.runs.map((r) => r.p99)),
+      cpuUser: median(cell.runs.map((r) => r.cpuUser)),
+      cpuSystem: median(cell.runs.map((r) => r.cpuSystem)),
+      cpu: median(cell.runs.map((r) => (r.cpuUser ?? NaN) + (r.cpuSystem ?? NaN)).filter(Number.isFinite)),
     });
     const ceiling = results.ceiling?.[scenario.ceiling]?.rps;
     if (ceiling && cell.rps > 0.8 * ceiling) {
@@ -188,6 +201,8 @@ for (const scenario of scenarios) {
     const against = SERVERS.find((s) => s.name === c.server)?.compareWith ?? BASELINE;
     const base = cells.find((b) => b.server === against && !b.error);
     c.ratio = base && !c.error ? c[metric] / base[metric] : null;
+    // CPU per request: the baseline's over this one's, so above 1 is better, as for req/s.
+    c.cpuRatio = base && !c.error && c.cpu && base.cpu ? base.cpu / c.cpu : null;
     c.ratioAgainst = against;
   }
   results.cells.push(...cells);

@@ -134,3 +134,19 @@ export async function rssOf(pid) {
   if (!m) throw new Error(`no VmRSS in /proc/${pid}/status`);
   return Number(m[1]) * 1024;
 }
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ; 100 on Linux unless `getconf CLK_TCK` says otherwise). */
+const CLK_TCK = (() => {
+  const out = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim();
+  const n = Number(out);
+  return Number.isInteger(n) && n > 0 ? n : 100;
+})();
+
+/** A process's CPU time so far, in microseconds of user and system time (fields 14 and 15 of /proc/<pid>/stat). */
+export async function cpuOf(pid) {
+  const { readFile } = await import('node:fs/promises');
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // The command name in field 2 may hold spaces; the fields after it are separated by single spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { user: (Number(fields[11]) * 1e6) / CLK_TCK, system: (Number(fields[12]) * 1e6) / CLK_TCK };
+}

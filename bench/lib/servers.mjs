@@ -13,6 +13,7 @@ const FRAMEWORK_SCENARIOS = [1, 2, 4];
 export const SERVERS = [
   { name: 'node-http', label: 'node:http (http.createServer)', file: script('node-http.mjs'), baseline: true },
   { name: 'rocket', label: 'Rocket core, gateway app', file: script('rocket.mjs') },
+  { name: 'node-rocket', label: "node:http's listener on Rocket's createServer()", file: script('node-rocket.mjs'), scenarios: [1, 2, 4, 5, 7] },
   { name: 'express', label: 'Express 5 on node:http', file: script('express.mjs'), scenarios: FRAMEWORK_SCENARIOS },
   { name: 'express-rocket', label: 'Express 5 on Rocket', file: script('express-rocket.mjs'), scenarios: FRAMEWORK_SCENARIOS, compareWith: 'express' },
   { name: 'koa', label: 'Koa 3 on node:http', file: script('koa.mjs'), scenarios: FRAMEWORK_SCENARIOS },
