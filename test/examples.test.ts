@@ -1,6 +1,6 @@
 /**
  * Every program in examples/ runs as written: started as a user would, asked over a socket, and
- * stopped with SIGTERM.
+ * stopped with Ctrl-C (SIGINT) or SIGTERM, and ends with status 0 either way.
  */
 
 import { spawn } from 'node:child_process';
@@ -41,10 +41,11 @@ async function start(file: string, args: string[] = [], lines = 1) {
       child.kill('SIGTERM');
       expect((await exited)[0]).toBe(0);
     },
-    /** Ctrl-C: SIGINT, then what the program printed; it must exit cleanly. */
+    /** Ctrl-C: SIGINT, then what the program printed; it must exit cleanly, without a stack. */
     async interrupt() {
       child.kill('SIGINT');
       expect((await exited)[0]).toBe(0);
+      expect(out).not.toMatch(/^\s+at /m);
       return out;
     },
   };
@@ -70,7 +71,7 @@ test('streaming.mjs', async () => {
   const response = await get(example.urls[0]!);
   expect(response.header('transfer-encoding')).toBe('chunked');
   expect(response.body.toString()).toBe('5…\n4…\n3…\n2…\n1…\nliftoff\n');
-  await example.stop();
+  await example.interrupt();
 });
 
 test('https.mjs', async () => {
@@ -78,7 +79,7 @@ test('https.mjs', async () => {
   const [plain, secure] = example.urls;
   expect((await get(plain!)).body.toString()).toBe('scheme: http\n');
   expect((await get(secure!)).body.toString()).toBe('scheme: https\n');
-  await example.stop();
+  await example.interrupt();
 });
 
 test('express.mjs', async () => {
@@ -87,19 +88,19 @@ test('express.mjs', async () => {
   const url = example.urls[0]!;
   const response = await fetch(`http://127.0.0.1:${url.port}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
   expect(await response.json()).toEqual({ received: { a: 1 } });
-  await example.stop();
+  await example.interrupt();
 });
 
 test('koa.mjs', async () => {
   const example = await start('koa.mjs');
   expect(JSON.parse((await get(example.urls[0]!)).body.toString())).toEqual({ hello: 'from Koa on Rocket', path: '/' });
-  await example.stop();
+  await example.interrupt();
 });
 
 test('fastify.mjs', async () => {
   const example = await start('fastify.mjs');
   expect(JSON.parse((await get(example.urls[0]!)).body.toString())).toEqual({ hello: 'from Fastify on Rocket' });
-  await example.stop();
+  await example.interrupt();
 });
 
 test('node-http.mjs', async () => {
@@ -107,7 +108,7 @@ test('node-http.mjs', async () => {
   const response = await fetch(`http://127.0.0.1:${example.urls[0]!.port}/`);
   expect(await response.text()).toBe('Hello from node:http code on Rocket: GET /\n');
   expect(response.headers.get('keep-alive')).toBe('timeout=65');
-  await example.stop();
+  await example.interrupt();
 });
 
 test('websocket.mjs', async () => {
@@ -118,7 +119,7 @@ test('websocket.mjs', async () => {
   const [message] = await once(ws, 'message');
   expect(String(message)).toBe('echo: hi');
   const closed = once(ws, 'close');
-  await example.stop();
+  await example.interrupt();
   const [code] = (await closed) as [number];
   expect(code).toBe(1001);
 });
@@ -132,7 +133,7 @@ test('cherrypy/01-docstring.mjs: server_name and a dispatcher', async () => {
   const url = example.urls[0]!;
   expect(await body(url, '/blog/post')).toBe('my_blog_app: SCRIPT_NAME="/blog" PATH_INFO="/post" SERVER_NAME=www.cherrypy.example scheme=http\n');
   expect(await body(url, '/blogger')).toBe('my_crazy_app: SCRIPT_NAME="" PATH_INFO="/blogger" SERVER_NAME=www.cherrypy.example scheme=http\n');
-  await example.stop();
+  await example.interrupt();
 });
 
 test('cherrypy/02-flask-recipe.mjs: Ctrl-C arrives as KeyboardInterrupt and the except clause stops the server', async () => {
@@ -146,13 +147,13 @@ test('cherrypy/02-flask-recipe.mjs: Ctrl-C arrives as KeyboardInterrupt and the 
 test('cherrypy/03-positional.mjs: numthreads and server_name by position, the rest by keyword', async () => {
   const example = await start('cherrypy/03-positional.mjs');
   expect(await body(example.urls[0]!, '/')).toMatch(/^pootle: .* SERVER_NAME=pootle\.example /);
-  await example.stop();
+  await example.interrupt();
 });
 
 test('cherrypy/04-bottle.mjs: keyword arguments, TLS from attributes set after construction', async () => {
   const plain = await start('cherrypy/04-bottle.mjs');
   expect(await body(plain.urls[0]!, '/')).toMatch(/scheme=http\n$/);
-  await plain.stop();
+  await plain.interrupt();
   const secure = await start('cherrypy/04-bottle.mjs', [certs.serverCert, certs.serverKey]);
   expect(secure.urls[0]!.secure).toBe(true);
   expect(await body(secure.urls[0]!, '/')).toMatch(/^bottle: .*scheme=https\n$/);
@@ -166,13 +167,13 @@ test('cherrypy/05-pastescript.mjs: one PEM for certificate and key; protocol HTT
   const response = await get(example.urls[0]!);
   expect(response.statusLine).toBe('HTTP/1.0 200 OK');
   expect(response.body.toString()).toMatch(/^paste: .*SERVER_NAME=paste\.example scheme=https\n$/);
-  await example.stop();
+  await example.interrupt();
 });
 
 test('cherrypy/06-webpy.mjs: class-level ssl_certificate and ssl_private_key', async () => {
   const example = await start('cherrypy/06-webpy.mjs', [certs.serverCert, certs.serverKey]);
   expect(await body(example.urls[0]!, '/')).toMatch(/^webpy: .*SERVER_NAME=localhost scheme=https\n$/);
-  await example.stop();
+  await example.interrupt();
 });
 
 test('cherrypy/07-wsgidav.mjs: class-level version and ssl_adapter; the version is the Server header', async () => {
@@ -180,7 +181,7 @@ test('cherrypy/07-wsgidav.mjs: class-level version and ssl_adapter; the version 
   const response = await get(example.urls[0]!);
   expect(response.header('server')).toBe('WsgiDAV/4.0 Rocket');
   expect(response.body.toString()).toMatch(/^wsgidav: .*scheme=https\n$/);
-  await example.stop();
+  await example.interrupt();
 });
 
 test('cherrypy/08-pyas2.mjs: get_ssl_adapter_class and a two-mount dispatcher', async () => {
@@ -188,11 +189,11 @@ test('cherrypy/08-pyas2.mjs: get_ssl_adapter_class and a two-mount dispatcher', 
   const url = example.urls[0]!;
   expect(await body(url, '/static/app.css')).toBe('servestaticfiles: SCRIPT_NAME="/static" PATH_INFO="/app.css" SERVER_NAME=pyas2-webserver scheme=https\n');
   expect(await body(url, '/admin')).toMatch(/^servedjango: SCRIPT_NAME="" PATH_INFO="\/admin"/);
-  await example.stop();
+  await example.interrupt();
 });
 
 test('cherrypy/09-list-of-pairs.mjs: a list of (mount point, app) pairs as the app', async () => {
   const example = await start('cherrypy/09-list-of-pairs.mjs');
   expect(await body(example.urls[0]!, '/api/v1')).toMatch(/^api: SCRIPT_NAME="\/api" PATH_INFO="\/v1"/);
-  await example.stop();
+  await example.interrupt();
 });

@@ -9,7 +9,7 @@
 //   finally: server.stop()
 //
 // Run with `node 04-bottle.mjs [certfile keyfile]` for HTTPS.
-import { CherryPyWSGIServer } from '@rocketserver/cherrypy-compat';
+import { CherryPyWSGIServer, KeyboardInterrupt } from '@rocketserver/cherrypy-compat';
 import { announce, hello, PORT } from './announce.mjs';
 
 const [certfile, keyfile] = process.argv.slice(2);
@@ -22,6 +22,10 @@ if (keyfile) server.ssl_private_key = keyfile;
 announce(server);
 try {
   await server.start();
+} catch (error) {
+  // Python lets the KeyboardInterrupt through once `finally` has run: a traceback. The port ends
+  // Ctrl-C cleanly instead.
+  if (!(error instanceof KeyboardInterrupt)) throw error;
 } finally {
   await server.stop();
 }

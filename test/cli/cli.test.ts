@@ -5,6 +5,9 @@
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
 import WebSocket from 'ws';
@@ -66,4 +69,30 @@ test('a missing export is an error naming it', async () => {
   const served = await rocket('listeners.mjs:nope');
   expect((await served.exited)[0]).toBe(1);
   expect(served.out()).toMatch(/listeners\.mjs has no export named "nope"/);
+});
+
+test('a syntax error in the app module names the file and the line', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rocket-app-'));
+  try {
+    const file = join(dir, 'broken.mjs');
+    writeFileSync(file, "import express from 'express';\n\nexport default (req, res) => {\n  res.end([});\n};\n");
+    const served = await rocket(file);
+    expect((await served.exited)[0]).toBe(1);
+    expect(served.out()).toContain(`rocket: cannot load ${file}: SyntaxError: Unexpected token '}'\n  at ${file}:4\n  res.end([});\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a syntax error in a CommonJS app module names the file and the line too', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rocket-app-'));
+  try {
+    const file = join(dir, 'broken.cjs');
+    writeFileSync(file, 'module.exports = function (environ, startResponse) {\n  return [;\n};\n');
+    const served = await rocket(file);
+    expect((await served.exited)[0]).toBe(1);
+    expect(served.out()).toMatch(new RegExp(`rocket: cannot load .*broken\\.cjs: SyntaxError: .*\\n  at .*broken\\.cjs:2\\n`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

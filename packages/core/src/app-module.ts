@@ -4,8 +4,9 @@
  * or a plain Node request listener.
  */
 
+import { spawnSync } from 'node:child_process';
 import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { RocketError } from './errors.js';
 import type { GatewayApp } from './gateway.js';
 
@@ -43,7 +44,8 @@ export async function loadApp(spec: string, cwd: string, type?: AppType): Promis
   try {
     module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
-    throw new RocketError('ROCKET_ERR_INVALID_APP', `cannot load ${path}: ${(error as Error).message}`, { cause: error });
+    const why = error instanceof SyntaxError ? syntaxError(error, path) : (error as Error).message;
+    throw new RocketError('ROCKET_ERR_INVALID_APP', `cannot load ${path}: ${why}`, { cause: error });
   }
   const value = exportName !== null ? module[exportName] : (module.default ?? module.app);
   const where = exportName !== null ? `${file}:${exportName}` : file;
@@ -54,6 +56,26 @@ export async function loadApp(spec: string, cwd: string, type?: AppType): Promis
     );
   }
   return detect(value, where, type);
+}
+
+/**
+ * A syntax error with the file and line it is at. An ES module's SyntaxError does not carry them
+ * (Node prints them only for an uncaught one), so `node --check` is asked: it parses the file
+ * without running it.
+ */
+function syntaxError(error: SyntaxError, path: string): string {
+  // CommonJS errors start their stack with `file:line` and the offending line.
+  const located = /^(\S+:\d+)\n(.*)\n(\s*\^+)\s*\n/.exec(error.stack ?? '');
+  if (located !== null) return `SyntaxError: ${error.message}\n  at ${shown(located[1]!)}\n${located[2]}\n${located[3]}`;
+  const check = spawnSync(process.execPath, ['--check', path], { encoding: 'utf8', timeout: 10_000 });
+  const checked = /^(\S+:\d+)\n(.*)\n(\s*\^+)\s*\n/.exec(check.stderr ?? '');
+  if (checked !== null) return `SyntaxError: ${error.message}\n  at ${shown(checked[1]!)}\n${checked[2]}\n${checked[3]}`;
+  return `SyntaxError: ${error.message} (in a module it imports)`;
+}
+
+/** `file:///app.js:3` as the path a user typed it in: `/app.js:3`. */
+function shown(location: string): string {
+  return location.startsWith('file:') ? fileURLToPath(location.replace(/:\d+$/, '')) + location.slice(location.lastIndexOf(':')) : location;
 }
 
 /** Tell what `value` is, the way its shape shows it (or as `type` says). */
