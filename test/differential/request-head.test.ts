@@ -1,0 +1,47 @@
+/**
+ * What reaches the app, and what is refused before it, for request heads node:http and Rocket
+ * could disagree on: transfer codings, malformed percent-encoding in the path, and a complete but
+ * invalid line in a head that has not ended yet (refused as soon as the line is complete, as
+ * llhttp does, not at the end of the head or on a timer).
+ */
+
+import { describe, test } from 'vitest';
+import { differential } from './harness.js';
+import { nodeApp } from './frameworks.js';
+
+/** Echoes what the app was handed: method, url, the request's Transfer-Encoding, the body's length. */
+const echo = nodeApp(() => (request, res) => {
+  let length = 0;
+  request.on('data', (chunk: Buffer) => (length += chunk.length));
+  request.on('end', () => {
+    res.setHeader('Content-Type', 'text/plain');
+    res.end(`${request.method} ${request.url} te=${request.headers['transfer-encoding'] ?? '-'} body=${length}`);
+  });
+});
+
+const post = (te: string) => `POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: ${te}\r\n\r\n1\r\nx\r\n0\r\n\r\n`;
+
+describe('Transfer-Encoding', () => {
+  test.each(['chunked', 'Chunked'])('%s: the body reaches the app on both', async (te) => {
+    await differential(echo, (c) => c.exchange(post(te)));
+  });
+
+  // RFC 9112 §6.3 rule 4: chunked absent, not final or applied twice → 400 and close, on both.
+  test.each(['gzip', 'chunked, gzip', 'identity', 'xchunked', 'chunked, chunked', 'foo'])('%s: 400 on both', async (te) => {
+    await differential(echo, async (c) => (await c.exchange(post(te), { probe: false })).response, { allow: ['coreRefusal'], traces: false });
+  });
+
+  // RFC 9112 §6.1: a coding Rocket does not decode before a final chunked → 501; node:http hands the
+  // still-coded body to the app (README "Where Rocket deliberately differs from node:http").
+  test.each(['gzip, chunked', 'foo, chunked', 'identity, chunked'])('%s: 501 on Rocket (INTENTIONAL.coreRefusal)', async (te) => {
+    await differential(echo, (c) => c.exchange(post(te)), { allow: ['coreRefusal'], traces: false });
+  });
+
+  test('in an HTTP/1.0 request: 400 on Rocket (RFC 9112 §6.1, INTENTIONAL.coreRefusal)', async () => {
+    await differential(
+      echo,
+      async (c) => (await c.exchange(post('chunked').replace('HTTP/1.1', 'HTTP/1.0'), { probe: false })).response,
+      { allow: ['coreRefusal'], traces: false },
+    );
+  });
+});
