@@ -45,3 +45,10 @@ describe('Transfer-Encoding', () => {
     );
   });
 });
+
+describe('malformed percent-encoding in the path', () => {
+  // node:http (like waitress and gunicorn) hands these to the app with req.url as sent.
+  test.each(['/%', '/%zz', '/a%2', '/100%/done', '/%%41', '/%2e%2e/', '/..%2f', '/%zz?q=%zz'])('%s reaches the app, req.url raw', async (target) => {
+    await differential(echo, (c) => c.exchange(`GET ${target} HTTP/1.1\r\nHost: localhost\r\n\r\n`));
+  });
+});
