@@ -52,3 +52,43 @@ describe('malformed percent-encoding in the path', () => {
     await differential(echo, (c) => c.exchange(`GET ${target} HTTP/1.1\r\nHost: localhost\r\n\r\n`));
   });
 });
+
+describe('fail fast: a complete, invalid line of a head that has not ended', () => {
+  // node:http (llhttp) refuses each of these as soon as the bad line is complete; so does Rocket,
+  // long before the head's timer. Nothing more is sent: the answer must come anyway.
+  test.each([
+    ['whitespace at the start of a field line', 'GET / HTTP/1.1\r\n Host: foo'],
+    ['obs-fold after a field line', 'GET / HTTP/1.1\r\nHost: foo\r\n\tmore'],
+    ['a malformed version', 'GET / HTTP/1.x\r\nHost: foo'],
+    ['a method with a character outside tchar', 'G(T / HTTP/1.1\r\n'],
+    ['a field line without a colon', 'GET / HTTP/1.1\r\nHost: foo\r\nNoColon\r\n'],
+    ['whitespace before the colon', 'GET / HTTP/1.1\r\nHost : foo\r\n'],
+    ['Content-Length that is not a number', 'POST / HTTP/1.1\r\nHost: foo\r\nContent-Length: 1x\r\n'],
+  ])('%s: 400 at once (INTENTIONAL.coreRefusal)', async (_name, bytes) => {
+    await differential(
+      echo,
+      async (c) => {
+        const client = await c.connect();
+        await client.send(bytes);
+        const response = await client.read({ timeout: 2000 });
+        await client.waitEnd(2000);
+        return { response, connection: 'closed' };
+      },
+      { allow: ['coreRefusal'], traces: false },
+    );
+  });
+
+  test('Content-Length with 22 digits: refused at once on both (413 on Rocket, 400 on node:http)', async () => {
+    await differential(
+      echo,
+      async (c) => {
+        const client = await c.connect();
+        await client.send('POST / HTTP/1.1\r\nHost: foo\r\nContent-Length: 1234567890123456789012\r\n');
+        const response = await client.read({ timeout: 2000 });
+        await client.waitEnd(2000);
+        return { refused: response.status === (c.side === 'node' ? 400 : 413), closed: true };
+      },
+      { traces: false },
+    );
+  });
+});
