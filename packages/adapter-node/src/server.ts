@@ -151,8 +151,9 @@ export class RocketServer extends http.Server {
 
   /**
    * Listen as `net.Server.listen` does: `(port?, host?, backlog?, cb?)`, `(path, backlog?, cb?)` or
-   * `(options, cb?)`. The address is known when this returns (for a numeric host); `'listening'`
-   * follows, or `'error'` if the interface cannot be bound.
+   * `(options, cb?)`, with `signal` (aborting it closes the server) and `ipv6Only`. The address
+   * is known when this returns (for a numeric host or a path); `'listening'` follows, or `'error'`
+   * if the interface cannot be bound.
    */
   override listen(...args: unknown[]): this {
     const callback = typeof args[args.length - 1] === 'function' ? (args.pop() as () => void) : undefined;
@@ -165,6 +166,7 @@ export class RocketServer extends http.Server {
     this.#path = target.path;
     const options = this.#coreOptions();
     if (target.backlog !== undefined) options.backlog = target.backlog;
+    if (target.ipv6Only) options.ipv6Only = true;
     const tls = this.#tls;
     const iface =
       target.path ??
@@ -283,18 +285,19 @@ interface ListenTarget {
   path: string | null;
   backlog: number | undefined;
   signal?: AbortSignal;
+  ipv6Only?: boolean;
 }
 
 /** `net.Server.listen`'s argument forms, normalised. */
 function listenTarget(args: unknown[]): ListenTarget {
   const [first, second, third] = args;
   if (first !== null && typeof first === 'object') {
-    const o = first as { port?: number | string; host?: string; path?: string; backlog?: number; signal?: AbortSignal };
+    const o = first as { port?: number | string; host?: string; path?: string; backlog?: number; signal?: AbortSignal; ipv6Only?: boolean };
     const signal = o.signal;
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       throw Object.assign(new TypeError('The "options.signal" property must be an instance of AbortSignal.'), { code: 'ERR_INVALID_ARG_TYPE' });
     }
-    const extra = signal === undefined ? {} : { signal };
+    const extra = { ...(signal === undefined ? {} : { signal }), ...(o.ipv6Only === true ? { ipv6Only: true } : {}) };
     if (o.path !== undefined) return { host: '', port: 0, path: o.path, backlog: o.backlog, ...extra };
     return { host: o.host ?? '', port: toPort(o.port), path: null, backlog: o.backlog, ...extra };
   }

@@ -30,6 +30,8 @@ export interface ListenerSettings {
   backlog: number;
   /** Disable Nagle's algorithm on every connection (TCP_NODELAY). */
   noDelay: boolean;
+  /** Bind `::` for IPv6 only (IPV6_V6ONLY); absent = false. */
+  ipv6Only?: boolean;
   logger: Logger;
   nextConnectionId(): number;
 }
@@ -90,7 +92,7 @@ export class Listener {
       server.once('error', onError);
       server.once('listening', onListening);
       if (spec.path !== null) server.listen({ path: spec.path, backlog: settings.backlog });
-      else server.listen({ host: spec.host === '' ? undefined : spec.host, port: spec.port, backlog: settings.backlog });
+      else server.listen({ host: spec.host === '' ? undefined : spec.host, port: spec.port, backlog: settings.backlog, ipv6Only: settings.ipv6Only === true });
     });
     server.on('error', (error) => settings.logger.error(`listener ${spec.label}: ${error.message}`));
     const bound = server.address();
