@@ -206,8 +206,9 @@ export class RocketServer extends http.Server {
   }
 
   override address(): ReturnType<http.Server['address']> {
-    if (this.#rocket === null || this.#closing) return null;
+    // A UNIX socket's path, from listen() on and still after close(), as net.Server reports it.
     if (this.#path !== null) return this.#path;
+    if (this.#rocket === null || this.#closing) return null;
     const bound = this.#rocket.addresses[0];
     if (bound === undefined) return null;
     if (bound.family === 'unix') return bound.host;
