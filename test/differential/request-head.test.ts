@@ -92,3 +92,17 @@ describe('fail fast: a complete, invalid line of a head that has not ended', () 
     );
   });
 });
+
+describe('Host (RFC 9112 §3.2)', () => {
+  test('missing in HTTP/1.1: 400 on both', async () => {
+    await differential(echo, async (c) => (await c.exchange('GET / HTTP/1.1\r\n\r\n', { probe: false })).response, { allow: ['coreRefusal'], traces: false });
+  });
+
+  // node:http hands these to the app; RFC 9112 §3.2 says 400 (README "Where Rocket deliberately differs").
+  test.each([
+    ['an invalid value', 'GET / HTTP/1.1\r\nHost: a b\r\n\r\n'],
+    ['two Host fields', 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n'],
+  ])('%s: 400 on Rocket (INTENTIONAL.coreRefusal)', async (_name, bytes) => {
+    await differential(echo, (c) => c.exchange(bytes), { allow: ['coreRefusal'], traces: false });
+  });
+});
