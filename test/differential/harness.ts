@@ -35,12 +35,15 @@
  *   22 keep-alive/Connection/HTTP/1.0;
  * - compression.test.ts: 19; request-info.test.ts: 23 URLs, 24 ip/protocol/TLS/IPv6, 27 async
  *   context, 30 prototype isolation; timeouts.test.ts: 26; fastify-inject.test.ts: 34.
+ * - request-head.test.ts: what reaches the app and what is refused before it (transfer codings,
+ *   malformed percent-escapes, Host, heads refused at their first bad line);
+ *   lifecycle.test.ts: listen/close forms whose effects show at once, compared on two servers.
  *
  * Covered elsewhere and not repeated here:
  * - 28 WebSocket / upgrade: test/adapter-node/server.test.ts ('upgrade' events, Upgrade without a
  *   listener) and test/examples.test.ts (examples/websocket.mjs with ws).
  * - 29 server lifecycle (listen/close/closeAll/closeIdle/getConnections/supertest):
- *   test/adapter-node/server.test.ts (Fastify's listen/close through the factory is exercised by
+ *   test/adapter-node/server.test.ts and lifecycle.test.ts (Fastify's listen/close through the factory is exercised by
  *   every Fastify test here).
  * - 33 OpenTelemetry: not installed; only its diagnostics_channel side is tested (events.test.ts).
  */

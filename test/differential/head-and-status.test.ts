@@ -274,3 +274,46 @@ describe.each(ALL)('%s: interim responses (row 32)', (name) => {
     await differential(rawApp(name, handler), (c) => c.exchange(req('GET', '/', {}, '', '1.0'), { probe: false }), { allow: ['http10'] });
   });
 });
+
+// ---- statuses 600–999 -------------------------------------------------------------------------
+
+describe.each(ALL)('%s: statuses from 600 to 999 on the raw res', (name) => {
+  test.each([
+    ['res.statusCode = 700 + end(data)', (_q: Any, res: Any) => {
+      res.statusCode = 700;
+      res.end('seven hundred');
+    }],
+    ['writeHead(999) + end()', (_q: Any, res: Any) => res.writeHead(999).end()],
+    ['writeHead(600, reason)', (_q: Any, res: Any) => res.writeHead(600, 'Six Hundred', { 'Content-Type': 'text/plain' }).end('x')],
+    ['writeHead(299): a code without a registered reason phrase', (_q: Any, res: Any) => res.writeHead(299).end('x')],
+  ])('%s: sent as node:http sends it, the connection kept', async (_title, handler) => {
+    await differential(rawApp(name, handler), async (c) => [await c.exchange(req('GET', '/')), await c.exchange(req('HEAD', '/'), { head: true })]);
+  });
+});
+
+describe.each(EXPRESS)('%s: statuses from 600 to 999', (name) => {
+  test('res.status(700).send(), res.sendStatus(999)', async () => {
+    await differential(
+      expressApp(name, (app) => {
+        app.get('/700', (_q: Any, res: Any) => res.status(700).send('x'));
+        app.get('/999', (_q: Any, res: Any) => res.sendStatus(999));
+      }),
+      async (c) => [await c.exchange(req('GET', '/700')), await c.exchange(req('GET', '/999'))],
+    );
+  });
+});
+
+describe.each(KOA)('%s: statuses from 600 to 999', (name) => {
+  test('ctx.status = 700 with and without a body', async () => {
+    await differential(
+      appFor(name, {
+        koa: (app) =>
+          app.use((ctx: Any) => {
+            ctx.status = 700;
+            if (ctx.path === '/body') ctx.body = 'x';
+          }),
+      }),
+      async (c) => [await c.exchange(req('GET', '/body')), await c.exchange(req('GET', '/empty'))],
+    );
+  });
+});

@@ -35,6 +35,10 @@ const LIVE_PROPERTIES = ['keepAliveTimeout', 'headersTimeout', 'requestTimeout',
 export class RocketServer extends http.Server {
   #rocket: Rocket | null = null;
   #listening = false;
+  /** Set by `close()` until the Rocket has stopped: the server no longer counts as running. */
+  #closing = false;
+  /** The UNIX socket path given to `listen()`, which `address()` reports at once, as node:http does. */
+  #path: string | null = null;
   readonly #rocketOptions: RocketOptions;
   readonly #tls: CreateServerOptions['tls'];
   readonly #values: Record<(typeof LIVE_PROPERTIES)[number], number | null>;
@@ -147,8 +151,9 @@ export class RocketServer extends http.Server {
 
   /**
    * Listen as `net.Server.listen` does: `(port?, host?, backlog?, cb?)`, `(path, backlog?, cb?)` or
-   * `(options, cb?)`. The address is known when this returns (for a numeric host); `'listening'`
-   * follows, or `'error'` if the interface cannot be bound.
+   * `(options, cb?)`, with `signal` (aborting it closes the server) and `ipv6Only`. The address
+   * is known when this returns (for a numeric host or a path); `'listening'` follows, or `'error'`
+   * if the interface cannot be bound.
    */
   override listen(...args: unknown[]): this {
     const callback = typeof args[args.length - 1] === 'function' ? (args.pop() as () => void) : undefined;
@@ -157,8 +162,11 @@ export class RocketServer extends http.Server {
     }
     const target = listenTarget(args);
     if (callback !== undefined) this.once('listening', callback);
+    this.#closing = false;
+    this.#path = target.path;
     const options = this.#coreOptions();
     if (target.backlog !== undefined) options.backlog = target.backlog;
+    if (target.ipv6Only) options.ipv6Only = true;
     const tls = this.#tls;
     const iface =
       target.path ??
@@ -169,41 +177,72 @@ export class RocketServer extends http.Server {
     this.#rocket = rocket;
     rocket.start().then(
       () => {
+        // close() before the bind completed (`app.listen(); server.close(done)`): node:http
+        // never reports 'listening' then.
+        if (this.#rocket !== rocket || this.#closing) return;
         this.#listening = true;
         this.emit('listening');
       },
       (error: Error) => {
+        if (this.#rocket !== rocket) return;
         this.#rocket = null;
+        if (this.#closing) return;
         this.emit('error', (error.cause as Error | undefined) ?? error);
       },
     );
+    if (target.signal !== undefined) this.#closeOnAbort(target.signal);
     return this;
   }
 
+  /** `listen({ signal })`: aborting closes the server, as net.Server does (already aborted: at once). */
+  #closeOnAbort(signal: AbortSignal): void {
+    const onAbort = () => this.close();
+    if (signal.aborted) {
+      process.nextTick(onAbort);
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.once('close', () => signal.removeEventListener('abort', onAbort));
+  }
+
   override address(): ReturnType<http.Server['address']> {
-    const bound = this.#rocket?.addresses[0];
+    // A UNIX socket's path, from listen() on and still after close(), as net.Server reports it.
+    if (this.#path !== null) return this.#path;
+    if (this.#rocket === null || this.#closing) return null;
+    const bound = this.#rocket.addresses[0];
     if (bound === undefined) return null;
     if (bound.family === 'unix') return bound.host;
     return { address: bound.host, family: bound.family, port: bound.port };
   }
 
   /**
-   * Stop accepting and close idle connections at once; requests in flight finish (their responses
-   * say `Connection: close`), then `'close'` is emitted and `callback` called. A server that is not
-   * listening calls back with `ERR_SERVER_NOT_RUNNING`, as node:http does.
+   * Stop accepting and close idle connections at once; requests in flight finish, and when the
+   * last connection has closed `'close'` is emitted, `callback` being one of its listeners — the
+   * order node:http has. A `close()` right after `listen()`, before the bind completed, closes the
+   * server without a `'listening'`. A server that is not running emits `'close'` too, and its
+   * callback gets `ERR_SERVER_NOT_RUNNING`, as on node:http.
+   *
+   * Unlike node:http, a connection busy with a request when `close()` is called is closed after
+   * its response (which says `Connection: close`) instead of being kept alive until the client
+   * leaves or `keepAliveTimeout` ends it, so `'close'` comes when the responses are done.
    */
   override close(callback?: (error?: Error) => void): this {
     const rocket = this.#rocket;
-    if (rocket === null || !this.#listening) {
-      if (callback !== undefined) {
-        process.nextTick(callback, Object.assign(new Error('Server is not running.'), { code: 'ERR_SERVER_NOT_RUNNING' }));
-      }
+    const running = rocket !== null && !this.#closing;
+    if (callback !== undefined) {
+      if (running) this.once('close', callback);
+      else this.once('close', () => callback(Object.assign(new Error('Server is not running.'), { code: 'ERR_SERVER_NOT_RUNNING' })));
+    }
+    if (!running) {
+      // A close() while another one drains gets its 'close' with that one.
+      if (rocket === null) process.nextTick(() => this.emit('close'));
       return this;
     }
+    this.#closing = true;
     this.#listening = false;
     rocket.stop().then(() => {
-      this.#rocket = null;
-      callback?.();
+      if (this.#rocket === rocket) this.#rocket = null;
+      this.#closing = false;
       this.emit('close');
     });
     return this;
@@ -246,15 +285,22 @@ interface ListenTarget {
   port: number;
   path: string | null;
   backlog: number | undefined;
+  signal?: AbortSignal;
+  ipv6Only?: boolean;
 }
 
 /** `net.Server.listen`'s argument forms, normalised. */
 function listenTarget(args: unknown[]): ListenTarget {
   const [first, second, third] = args;
   if (first !== null && typeof first === 'object') {
-    const o = first as { port?: number | string; host?: string; path?: string; backlog?: number };
-    if (o.path !== undefined) return { host: '', port: 0, path: o.path, backlog: o.backlog };
-    return { host: o.host ?? '', port: toPort(o.port), path: null, backlog: o.backlog };
+    const o = first as { port?: number | string; host?: string; path?: string; backlog?: number; signal?: AbortSignal; ipv6Only?: boolean };
+    const signal = o.signal;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw Object.assign(new TypeError('The "options.signal" property must be an instance of AbortSignal.'), { code: 'ERR_INVALID_ARG_TYPE' });
+    }
+    const extra = { ...(signal === undefined ? {} : { signal }), ...(o.ipv6Only === true ? { ipv6Only: true } : {}) };
+    if (o.path !== undefined) return { host: '', port: 0, path: o.path, backlog: o.backlog, ...extra };
+    return { host: o.host ?? '', port: toPort(o.port), path: null, backlog: o.backlog, ...extra };
   }
   if (typeof first === 'string' && !/^\d+$/.test(first)) {
     return { host: '', port: 0, path: first, backlog: typeof second === 'number' ? second : undefined };

@@ -3,7 +3,6 @@
  * Pure: no sockets are touched here; everything arrives as values.
  */
 
-import { HttpError } from './errors.js';
 import type { RequestHead } from './http/request-head.js';
 import type { ResponseChannel } from './response.js';
 
@@ -121,8 +120,6 @@ const WSGI_VERSION = Object.freeze([1, 0] as const);
  *   `_` get no `HTTP_*` key: `X_User` would otherwise pose as `X-User`.
  * - With an absolute-form target, `HTTP_HOST` is the target's authority (RFC 9112 §3.2.2: the
  *   server MUST ignore the received Host field).
- *
- * @throws {HttpError} 400 when the path holds a malformed percent-escape.
  */
 export function buildEnviron(
   head: RequestHead,
@@ -225,9 +222,15 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
 /**
  * Percent-decode a path as UTF-8 (invalid sequences become U+FFFD), keeping `%2F` encoded.
  *
- * @throws {HttpError} 400 for a `%` not followed by two hex digits (RFC 3986 §2.1).
+ * A `%` not followed by two hex digits (RFC 3986 §2.1) stays as it is, as Python's
+ * `urllib.parse.unquote` leaves it: node:http, waitress and gunicorn all hand such a request to
+ * the app, which may answer it as it likes (and reads the exact bytes from `REQUEST_URI`). Code
+ * that maps paths to files must not trust `PATH_INFO` for that; the `fs` method parses
+ * `REQUEST_URI` itself and refuses any malformed escape.
+ *
  * @example
  * decodePath('/a%2Fb/%C3%A9'); // '/a%2Fb/é'
+ * decodePath('/100%/%zz');     // '/100%/%zz'
  */
 export function decodePath(raw: string): string {
   const pct = raw.indexOf('%');
@@ -242,7 +245,10 @@ export function decodePath(raw: string): string {
     }
     const hi = hexValue(raw.charCodeAt(i + 1));
     const lo = hexValue(raw.charCodeAt(i + 2));
-    if (hi < 0 || lo < 0) throw new HttpError(400, 'ROCKET_ERR_BAD_PATH', 'malformed percent-encoding in the path');
+    if (hi < 0 || lo < 0) {
+      bytes[n++] = 0x25;
+      continue;
+    }
     const byte = hi * 16 + lo;
     if (byte === 0x2f) {
       bytes[n++] = 0x25;

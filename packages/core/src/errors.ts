@@ -41,8 +41,7 @@ export type HttpErrorCode =
   | 'ROCKET_ERR_EXPECTATION_FAILED'
   | 'ROCKET_ERR_METHOD_NOT_IMPLEMENTED'
   | 'ROCKET_ERR_TIMEOUT'
-  | 'ROCKET_ERR_OVERLOADED'
-  | 'ROCKET_ERR_BAD_PATH';
+  | 'ROCKET_ERR_OVERLOADED';
 
 /**
  * A request the server refuses. `status` is what the client gets; `code` is for logs and tests.

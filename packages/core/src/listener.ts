@@ -32,6 +32,8 @@ export interface ListenerSettings {
   noDelay: boolean;
   /** A socket of this process's own with SO_REUSEPORT, rather than one shared through `cluster`. */
   reusePort: boolean;
+  /** Bind `::` for IPv6 only (IPV6_V6ONLY); absent = false. */
+  ipv6Only?: boolean;
   logger: Logger;
   nextConnectionId(): number;
 }
@@ -92,10 +94,13 @@ export class Listener {
       server.once('error', onError);
       server.once('listening', onListening);
       if (spec.path !== null) server.listen({ path: spec.path, backlog: settings.backlog });
-      else if (settings.reusePort) {
+      else {
+        const host = spec.host === '' ? undefined : spec.host;
+        const ipv6Only = settings.ipv6Only === true;
         // `exclusive`: in a cluster worker, bind here rather than share the primary's socket.
-        server.listen({ host: spec.host === '' ? undefined : spec.host, port: spec.port, backlog: settings.backlog, exclusive: true, reusePort: true } as net.ListenOptions);
-      } else server.listen({ host: spec.host === '' ? undefined : spec.host, port: spec.port, backlog: settings.backlog });
+        if (settings.reusePort) server.listen({ host, port: spec.port, backlog: settings.backlog, ipv6Only, exclusive: true, reusePort: true } as net.ListenOptions);
+        else server.listen({ host, port: spec.port, backlog: settings.backlog, ipv6Only });
+      }
     });
     server.on('error', (error) => settings.logger.error(`listener ${spec.label}: ${error.message}`));
     const bound = server.address();

@@ -53,6 +53,8 @@ export interface RocketOptions {
   backlog?: number;
   /** Send small writes at once (TCP_NODELAY) rather than wait to coalesce them. Default true. */
   noDelay?: boolean;
+  /** An interface on `::` accepts IPv6 connections only, not IPv4 ones too (IPV6_V6ONLY). Default false. */
+  ipv6Only?: boolean;
   /** Longest request-line in bytes (414 beyond). Default 8192. */
   maxRequestLine?: number;
   /** Largest header section in bytes (431 beyond). Default 16384. */
@@ -146,6 +148,7 @@ export const OPTIONS: { readonly [K in keyof RocketOptions]-?: OptionSpec<K> } =
   reusePort: { default: () => false, check: flag, doc: 'each worker listens on its own socket (SO_REUSEPORT); Node.js >= 22.12 or >= 23.1' },
   backlog: { default: () => 511, check: count(1), doc: 'listen backlog of each interface', arg: 'N' },
   noDelay: { default: () => true, check: flag, doc: 'TCP_NODELAY on every connection: small writes go out at once' },
+  ipv6Only: { default: () => false, check: flag, doc: 'an interface on :: accepts IPv6 connections only, not IPv4 ones too' },
   maxRequestLine: { default: () => 8192, check: count(16), doc: 'longest request-line in bytes (414)', arg: 'BYTES' },
   maxHeaderSize: { default: () => 16384, check: count(64), doc: 'largest header section in bytes (431)', arg: 'BYTES' },
   maxHeaders: { default: () => 100, check: count(1), doc: 'most header fields in a request (431)', arg: 'N' },

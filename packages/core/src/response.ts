@@ -542,7 +542,9 @@ export class Response implements ResponseChannel {
   startWith(code: number, reason: string, headers: readonly string[]): void {
     if (this.#state === State.Aborted) return;
     if (this.#state !== State.New) throw new RocketError('ROCKET_ERR_START_RESPONSE', 'the response was already started');
-    if (!Number.isInteger(code) || code < 200 || code > 599) {
+    // 200–999: three digits (RFC 9112 §4), and not a 1xx, which a client reads as interim and
+    // would wait past for a final response that never comes.
+    if (!Number.isInteger(code) || code < 200 || code > 999) {
       throw new RocketError('ROCKET_ERR_START_RESPONSE', `status ${code} cannot be a final response`);
     }
     if (typeof reason !== 'string' || !isFieldValue(reason)) {

@@ -421,6 +421,7 @@ export class Rocket {
     return {
       handshakeTimeout: this.options.socketTimeout * 1000,
       noDelay: this.options.noDelay,
+      ipv6Only: this.options.ipv6Only,
       backlog: this.options.backlog,
       reusePort: this.options.reusePort,
       logger: this.#logs.errors,

@@ -278,7 +278,7 @@ export class ChunkedDecoder {
       if (line.length < 2 || line.charCodeAt(line.length - 2) !== CR) throw bareLF();
       const trailers = (this.trailers ??= []);
       try {
-        parseFieldLines(Buffer.from(line, 'latin1'), 0, line.length, line, 0, trailers, this.#limits.maxTrailers - trailers.length / 2);
+        parseFieldLines(Buffer.from(line, 'latin1'), 0, line.length, line, 0, trailers, this.#limits.maxTrailers);
       } catch (err) {
         if (err instanceof HttpError && err.status === 400) {
           throw new HttpError(400, 'ROCKET_ERR_BAD_TRAILER', `malformed trailer field: ${err.message}`);

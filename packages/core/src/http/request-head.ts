@@ -12,6 +12,7 @@
 
 import { HttpError, type HttpErrorCode } from '../errors.js';
 import { CR, FIELD_VALUE, HTAB, LF, SP, TARGET, TCHAR } from './chars.js';
+import { parseContentLength } from './framing.js';
 import { internName, nameSlot } from './header-names.js';
 
 /** Size limits the head parser enforces. */
@@ -68,11 +69,17 @@ export class HeadScan {
   lineLength = -1;
   /** Leading empty lines (CRLF) skipped before the request-line, in bytes. */
   leading = 0;
+  /** Offset (relative to the head's start) of the line not complete yet. */
+  nextLine = 0;
+  /** The lines of a head that trickles in, parsed as each is complete; null until the first. */
+  partial: RequestHead | null = null;
 
   reset(): void {
     this.checked = 0;
     this.lineLength = -1;
     this.leading = 0;
+    this.nextLine = 0;
+    this.partial = null;
   }
 }
 
@@ -132,6 +139,11 @@ export function parseRequestHead(
 /**
  * Checks on a head that is not complete yet, so that garbage, an overlong request-line or an
  * oversize header section is refused as soon as it is visible instead of when the timeout fires.
+ *
+ * Fail fast, as llhttp does: each line is parsed as soon as its CRLF arrives (the request-line,
+ * then each field line, with the same rules and the same errors as for a whole head), and a line
+ * that starts with whitespace is refused at its first byte. A client that sends one bad line and
+ * then waits gets its 400 at once, not when the head timer fires.
  */
 function checkIncomplete(buf: Buffer, lineStart: number, end: number, limits: HeadLimits, scan: HeadScan): void {
   if (TCHAR[buf[lineStart]!] === 0) {
@@ -141,7 +153,10 @@ function checkIncomplete(buf: Buffer, lineStart: number, end: number, limits: He
     const c = buf[i]!;
     if (c === LF) {
       if (i === lineStart || buf[i - 1] !== CR) throw bareLF();
-      if (scan.lineLength === -1) scan.lineLength = i - 1 - lineStart;
+      checkLine(buf, lineStart, lineStart + scan.nextLine, i + 1, limits, scan);
+      scan.nextLine = i + 1 - lineStart;
+    } else if ((c === SP || c === HTAB) && scan.lineLength !== -1 && i === lineStart + scan.nextLine) {
+      throw obsFold();
     } else if (c === CR) {
       if (i + 1 < end && buf[i + 1] !== LF) throw bareCR();
     } else if (c === 0) {
@@ -163,6 +178,25 @@ function checkIncomplete(buf: Buffer, lineStart: number, end: number, limits: He
 }
 
 /**
+ * Parse the line `buf[from..to)` (CRLF included) of a head that starts at `buf[lineStart]` and is
+ * still arriving, as a whole head would be.
+ */
+function checkLine(buf: Buffer, lineStart: number, from: number, to: number, limits: HeadLimits, scan: HeadScan): void {
+  const s = latin1(buf, from, to);
+  if (scan.lineLength === -1) {
+    scan.lineLength = to - 2 - from;
+    if (scan.lineLength > limits.maxRequestLine) throw requestLineTooLong(limits);
+    const head = (scan.partial = new RequestHead());
+    parseRequestLine(buf, from, to, s, head);
+    return;
+  }
+  // The field lines so far are already more than the whole section may be.
+  if (to - lineStart - scan.lineLength - 2 > limits.maxHeaderSize) throw headerTooLarge(limits);
+  const head = scan.partial!;
+  parseFieldLines(buf, from, to, s, from, head.rawHeaders, limits.maxHeaders, head);
+}
+
+/**
  * Parse a complete head: `buf[base..end)` holds the request-line and every header line, each
  * ending in CRLF, without the final empty line. The bytes are checked as bytes (typed-array reads
  * are the cheapest way to look at every byte in JavaScript); the strings handed out are slices of
@@ -172,8 +206,22 @@ function parseCompleteHead(buf: Buffer, base: number, end: number, limits: HeadL
   const head = new RequestHead();
   const s = latin1(buf, base, end);
 
-  // request-line = method SP request-target SP HTTP-version   (RFC 9112 §3)
   if (s.indexOf('\r\n') > limits.maxRequestLine) throw requestLineTooLong(limits);
+  const i = parseRequestLine(buf, base, end, s, head);
+  if (end - i > limits.maxHeaderSize) throw headerTooLarge(limits);
+  parseFieldLines(buf, i, end, s, base, head.rawHeaders, limits.maxHeaders, head);
+  checkHost(head, limits.requireHost !== false);
+  return head;
+}
+
+/**
+ * Parse the request-line at `buf[base]` into `head`, its target form checked too; `s` is the
+ * latin1 text of `buf` from `base` on, and `end` bounds the lines received.
+ *
+ * @returns the offset of the first byte after the request-line's CRLF.
+ */
+function parseRequestLine(buf: Buffer, base: number, end: number, s: string, head: RequestHead): number {
+  // request-line = method SP request-target SP HTTP-version   (RFC 9112 §3)
   let i = base;
   let c = 0;
   while (TCHAR[(c = buf[i]!)] === 1) i++;
@@ -219,16 +267,8 @@ function parseCompleteHead(buf: Buffer, base: number, end: number, limits: HeadL
     throw new HttpError(505, 'ROCKET_ERR_VERSION_NOT_SUPPORTED', `HTTP/${major}.${minor} is not supported`);
   }
   head.version = minor === 0 ? 10 : 11;
-  i = v + 10;
-
-  if (end - i > limits.maxHeaderSize) throw headerTooLarge(limits);
-  parseFieldLines(buf, i, end, s, base, head.rawHeaders, limits.maxHeaders);
-  const raw = head.rawHeaders;
-  for (let k = 0; k < raw.length; k += 2) noteFramingField(head, raw[k]!, raw[k + 1]!);
-
   checkTarget(head);
-  checkHost(head, limits.requireHost !== false);
-  return head;
+  return v + 10;
 }
 
 /**
@@ -238,17 +278,26 @@ function parseCompleteHead(buf: Buffer, base: number, end: number, limits: HeadL
  *
  * field-line = field-name ":" OWS field-value OWS
  *
+ * `raw` may already hold fields: they count towards `maxFields`. With `head`, the fields that
+ * decide framing are noted (and checked) on it as each line is read.
+ *
  * @throws {HttpError} 400 for any malformed line, 431 past `maxFields` lines.
  */
-export function parseFieldLines(buf: Buffer, i: number, end: number, s: string, base: number, raw: string[], maxFields: number): void {
-  let count = 0;
+export function parseFieldLines(
+  buf: Buffer,
+  i: number,
+  end: number,
+  s: string,
+  base: number,
+  raw: string[],
+  maxFields: number,
+  head: RequestHead | null = null,
+): void {
+  let count = raw.length / 2;
   let c = 0;
   while (i < end) {
     c = buf[i]!;
-    if (c === SP || c === HTAB) {
-      // RFC 9112 §5.2: obs-fold may be rejected with 400; we do, since joining lines is ambiguous.
-      throw new HttpError(400, 'ROCKET_ERR_OBS_FOLD', 'obsolete line folding (obs-fold) is not allowed');
-    }
+    if (c === SP || c === HTAB) throw obsFold();
     // field-name = token. Every line ends in CR, which is no tchar, so the loops need no bound.
     const nameStart = i;
     while (TCHAR[(c = buf[i]!)] === 1) i++;
@@ -279,18 +328,27 @@ export function parseFieldLines(buf: Buffer, i: number, end: number, s: string, 
     if (++count > maxFields) {
       throw new HttpError(431, 'ROCKET_ERR_TOO_MANY_HEADERS', `more than ${maxFields} header fields`);
     }
-    raw.push(name, valueStart === valueEnd ? '' : s.slice(valueStart - base, valueEnd - base));
+    const value = valueStart === valueEnd ? '' : s.slice(valueStart - base, valueEnd - base);
+    raw.push(name, value);
+    // Line by line, so that a bad framing field is refused at the same line whether the head
+    // came whole or in pieces.
+    if (head !== null) noteFramingField(head, name, value);
     i += 2;
   }
 }
 
-/** Remember the fields that decide framing and persistence, matched case-insensitively. */
+/**
+ * Remember the fields that decide framing and persistence, matched case-insensitively. A second
+ * Host, a Host that is not one, and a Content-Length that is not one are refused on their own
+ * line, so a head that trickles in is refused at that line (see {@link checkIncomplete}).
+ */
 function noteFramingField(head: RequestHead, name: string, value: string): void {
   switch (name.length) {
     case 4:
       if (equalsLower(name, 'host')) {
         head.hostCount++;
         head.host = value;
+        checkHostField(head);
       }
       break;
     case 6:
@@ -303,7 +361,13 @@ function noteFramingField(head: RequestHead, name: string, value: string): void 
       if (equalsLower(name, 'connection')) (head.connection ??= []).push(value);
       break;
     case 14:
-      if (equalsLower(name, 'content-length')) (head.contentLength ??= []).push(value);
+      if (equalsLower(name, 'content-length')) {
+        (head.contentLength ??= []).push(value);
+        // 1*DIGIT, all values equal (RFC 9110 §8.6); too many digits to be a length is 413.
+        if (parseContentLength(head.contentLength) === Infinity) {
+          throw new HttpError(413, 'ROCKET_ERR_BODY_TOO_LARGE', 'Content-Length is too large');
+        }
+      }
       break;
     case 17:
       if (equalsLower(name, 'transfer-encoding')) (head.transferEncoding ??= []).push(value);
@@ -379,11 +443,14 @@ function isScheme(t: string, end: number): boolean {
  * or a Host header field with an invalid field value."
  */
 function checkHost(head: RequestHead, required: boolean): void {
-  if (head.hostCount > 1) throw new HttpError(400, 'ROCKET_ERR_BAD_HOST', 'more than one Host header field');
-  if (head.hostCount === 0) {
-    if (head.version === 11 && required) throw new HttpError(400, 'ROCKET_ERR_BAD_HOST', 'HTTP/1.1 request without a Host header field');
-    return;
+  if (head.hostCount === 0 && head.version === 11 && required) {
+    throw new HttpError(400, 'ROCKET_ERR_BAD_HOST', 'HTTP/1.1 request without a Host header field');
   }
+}
+
+/** The Host field just read: the first one, and a valid value (the same RFC 9112 §3.2 rule). */
+function checkHostField(head: RequestHead): void {
+  if (head.hostCount > 1) throw new HttpError(400, 'ROCKET_ERR_BAD_HOST', 'more than one Host header field');
   if (!isHostValue(head.host!)) throw new HttpError(400, 'ROCKET_ERR_BAD_HOST', 'invalid Host header field value');
 }
 
@@ -446,6 +513,11 @@ function hasSpaceOrLF(buf: Buffer, from: number, to: number): boolean {
     if (c === SP || c === HTAB || c === LF) return true;
   }
   return false;
+}
+
+function obsFold(): HttpError {
+  // RFC 9112 §5.2: obs-fold may be rejected with 400; we do, since joining lines is ambiguous.
+  return new HttpError(400, 'ROCKET_ERR_OBS_FOLD', 'obsolete line folding (obs-fold) is not allowed');
 }
 
 function bareLF(): HttpError {

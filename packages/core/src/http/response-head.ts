@@ -25,6 +25,11 @@ const STATUS_CACHE_LIMIT = 512;
  * (`reason-phrase = *( HTAB / SP / VCHAR / obs-text )`, RFC 9112 §4). A missing reason phrase is
  * filled in from the registry.
  *
+ * Any three-digit code from 100 to 999 passes: RFC 9110 §15 defines only the first digit's
+ * classes, a client treats an unknown code as the x00 of its class, and node:http sends codes up
+ * to 999 (Express and Koa test that `res.status(700)` goes out). Whether a 1xx may be final is
+ * for the caller to decide.
+ *
  * @returns the status, or `null` when the string is not a valid status.
  * @example
  * parseStatus('404 Not Found'); // { code: 404, line: 'HTTP/1.1 404 Not Found\r\n' }
@@ -39,7 +44,7 @@ export function parseStatus(status: string): Status | null {
     if (d < 0 || d > 9) return null;
     code = code * 10 + d;
   }
-  if (code < 100 || code > 599) return null;
+  if (code < 100) return null;
   let line: string;
   if (status.length === 3) {
     line = `HTTP/1.1 ${statusText(code)}\r\n`;

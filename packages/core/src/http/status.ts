@@ -64,7 +64,7 @@ export const STATUS_REASONS: Readonly<Record<number, string>> = {
   511: 'Network Authentication Required',
 };
 
-/** `"404 Not Found"` for 404; `"299 Unknown"` for codes without a registered phrase. */
+/** `"404 Not Found"` for 404; `"299 Unknown"` for codes without a registered phrase (`"700 Unknown"` too). */
 export function statusText(code: number): string {
   return `${code} ${STATUS_REASONS[code] ?? 'Unknown'}`;
 }

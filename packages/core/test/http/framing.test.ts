@@ -197,11 +197,11 @@ describe('requestBodyFraming: Transfer-Encoding (RFC 9112 §6.1, §6.3 rules 3-4
     ['gzip, chunked', 'Transfer-Encoding: gzip, chunked\r\n'],
     ['deflate, chunked', 'Transfer-Encoding: deflate, chunked\r\n'],
     ['gzip then chunked on two lines', 'Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n'],
-    ['identity (no longer a transfer coding, RFC 9112 §7)', 'Transfer-Encoding: identity\r\n'],
     ['identity, chunked', 'Transfer-Encoding: identity, chunked\r\n'],
-    ['xchunked', 'Transfer-Encoding: xchunked\r\n'],
-    ['chunkedchunked', 'Transfer-Encoding: chunkedchunked\r\n'],
-  ])('%s → 501 (RFC 9112 §6.1: a coding we do not decode)', (_what, fields) => {
+    ['an unknown coding, then chunked', 'Transfer-Encoding: foo, chunked\r\n'],
+    ['gzip with a parameter, then chunked', 'Transfer-Encoding: gzip;q=1, chunked\r\n'],
+    ['two codings, then chunked', 'Transfer-Encoding: gzip, deflate, chunked\r\n'],
+  ])('%s → 501 (RFC 9112 §6.1: a coding we do not decode, before a final chunked)', (_what, fields) => {
     expect(thrown(() => requestBodyFraming(post(fields), MB))).toMatchObject({
       status: 501,
       code: 'ROCKET_ERR_UNSUPPORTED_TRANSFER_CODING',
@@ -211,6 +211,13 @@ describe('requestBodyFraming: Transfer-Encoding (RFC 9112 §6.1, §6.3 rules 3-4
   test.each([
     ['chunked, gzip (chunked not final)', 'Transfer-Encoding: chunked, gzip\r\n'],
     ['gzip (chunked absent)', 'Transfer-Encoding: gzip\r\n'],
+    ['identity (no longer a transfer coding, RFC 9112 §7; chunked absent)', 'Transfer-Encoding: identity\r\n'],
+    ['xchunked (chunked absent)', 'Transfer-Encoding: xchunked\r\n'],
+    ['chunkedchunked (chunked absent)', 'Transfer-Encoding: chunkedchunked\r\n'],
+    ['an unknown coding alone', 'Transfer-Encoding: foo\r\n'],
+    ['chunked, then an unknown coding', 'Transfer-Encoding: chunked, foo\r\n'],
+    ['an unknown coding, chunked, gzip', 'Transfer-Encoding: foo, chunked, gzip\r\n'],
+    ['gzip, chunked, chunked (applied twice)', 'Transfer-Encoding: gzip, chunked, chunked\r\n'],
     ['chunked, chunked (applied twice)', 'Transfer-Encoding: chunked, chunked\r\n'],
     ['chunked on two lines', 'Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n'],
     ['chunked then an unknown coding on a second line', 'Transfer-Encoding: chunked\r\nTransfer-Encoding: x\r\n'],
@@ -452,13 +459,13 @@ const CHECKLIST: Smuggle[] = [
     class: 'TE.TE',
     name: '"xchunked"',
     raw: `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n`,
-    outcome: { kind: 'error', status: 501, code: 'ROCKET_ERR_UNSUPPORTED_TRANSFER_CODING' },
+    outcome: { kind: 'error', status: 400, code: 'ROCKET_ERR_BAD_TRANSFER_ENCODING' },
   },
   {
     class: 'TE.TE',
     name: '"chunkedchunked"',
     raw: `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunkedchunked\r\n\r\n0\r\n\r\n`,
-    outcome: { kind: 'error', status: 501, code: 'ROCKET_ERR_UNSUPPORTED_TRANSFER_CODING' },
+    outcome: { kind: 'error', status: 400, code: 'ROCKET_ERR_BAD_TRANSFER_ENCODING' },
   },
   {
     class: 'TE.TE',

@@ -771,7 +771,7 @@ const INVALID: Vector[] = [
   {
     name: 'header section over maxHeaderSize in many short lines, end not yet received (RFC 6585 §5)',
     input: `GET / HTTP/1.1\r\n${'A: 1\r\n'.repeat(12)}`,
-    limits: SMALL,
+    limits: { ...SMALL, maxHeaders: 100 },
     error: [431, 'ROCKET_ERR_HEADER_TOO_LARGE'],
   },
   {
@@ -905,6 +905,50 @@ describe('early rejection of incomplete heads', () => {
     for (let k = 1; k < input.length; k++) {
       expect(splitAt(input, k), `split at ${k}`).toEqual({ kind: 'error', status: 400, code: 'ROCKET_ERR_BARE_CR' });
     }
+  });
+});
+
+describe('fail fast: a complete line that is invalid is refused as soon as it is complete', () => {
+  // None of these heads has ended: each is refused on the byte that completes its bad line (or,
+  // for a line that starts with whitespace, on that byte), as llhttp refuses them, instead of
+  // when the head ends or its timer fires. Fed byte by byte, the bytes before that one ask for
+  // more; fed whole, they are refused the same way.
+  const FAIL_FAST: [string, string, number, string, HeadLimits?][] = [
+    ['whitespace at the start of the first field line (obs-fold)', 'GET / HTTP/1.1\r\n ', 400, 'ROCKET_ERR_OBS_FOLD'],
+    ['a tab at the start of a later field line (obs-fold)', 'GET / HTTP/1.1\r\nHost: a\r\n\t', 400, 'ROCKET_ERR_OBS_FOLD'],
+    ['a method with a character outside tchar', 'G(T / HTTP/1.1\r\n', 400, 'ROCKET_ERR_BAD_METHOD'],
+    ['two spaces after the method', 'GET  / HTTP/1.1\r\n', 400, 'ROCKET_ERR_BAD_REQUEST_LINE'],
+    ['a malformed version', 'GET / HTTP/1.x\r\n', 400, 'ROCKET_ERR_BAD_VERSION'],
+    ['a version too short', 'GET / HTTP/1\r\n', 400, 'ROCKET_ERR_BAD_VERSION'],
+    ['an unsupported version', 'GET / HTTP/2.0\r\n', 505, 'ROCKET_ERR_VERSION_NOT_SUPPORTED'],
+    ['a target in no form', 'GET foo HTTP/1.1\r\n', 400, 'ROCKET_ERR_BAD_TARGET'],
+    ['asterisk-form with GET', 'GET * HTTP/1.1\r\n', 400, 'ROCKET_ERR_BAD_TARGET'],
+    ['a field line without a colon', 'GET / HTTP/1.1\r\nHost: a\r\nNoColon\r\n', 400, 'ROCKET_ERR_BAD_HEADER'],
+    ['whitespace before the colon', 'GET / HTTP/1.1\r\nHost : a\r\n', 400, 'ROCKET_ERR_BAD_HEADER'],
+    ['an empty field name', 'GET / HTTP/1.1\r\n: a\r\n', 400, 'ROCKET_ERR_BAD_HEADER'],
+    ['a control character in a value', 'GET / HTTP/1.1\r\nX: a\x01b\r\n', 400, 'ROCKET_ERR_BAD_HEADER'],
+    ['Content-Length with 22 digits', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1234567890123456789012\r\n', 413, 'ROCKET_ERR_BODY_TOO_LARGE'],
+    ['Content-Length that is not digits', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1x\r\n', 400, 'ROCKET_ERR_BAD_CONTENT_LENGTH'],
+    ['Content-Length with a sign', 'POST / HTTP/1.1\r\nContent-Length: +1\r\n', 400, 'ROCKET_ERR_BAD_CONTENT_LENGTH'],
+    ['a second, different Content-Length', 'POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n', 400, 'ROCKET_ERR_BAD_CONTENT_LENGTH'],
+    ['a second Host', 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n', 400, 'ROCKET_ERR_BAD_HOST'],
+    ['a Host that is not one', 'GET / HTTP/1.1\r\nHost: a b\r\n', 400, 'ROCKET_ERR_BAD_HOST'],
+    ['one field more than maxHeaders', 'GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n', 431, 'ROCKET_ERR_TOO_MANY_HEADERS', SMALL],
+  ];
+
+  test.each(FAIL_FAST)('%s: refused on its last byte', (_name, text, status, code, limits = LIMITS) => {
+    const input = bytes(text);
+    const expected = { kind: 'error', status, code };
+    expect(byteByByte(input, limits), 'byte by byte').toEqual(expected);
+    expect(byteByByte(input.subarray(0, input.length - 1), limits), 'all but the last byte').toEqual({ kind: 'incomplete' });
+    expect(whole(input, limits), 'whole').toEqual(expected);
+    for (let k = 1; k < input.length; k++) expect(splitAt(input, k, limits), `split at ${k}`).toEqual(expected);
+  });
+
+  test('valid lines of a head that has not ended are not refused, however they arrive', () => {
+    const input = bytes('POST /x?y HTTP/1.1\r\nHost: a:80\r\nContent-Length: 000012\r\nContent-Length: 12\r\nX: \x80\xff\t v\r\n');
+    expect(byteByByte(input)).toEqual({ kind: 'incomplete' });
+    expect(whole(input)).toEqual({ kind: 'incomplete' });
   });
 });
 

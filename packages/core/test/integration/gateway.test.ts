@@ -70,6 +70,9 @@ describe('start_response', () => {
   test.each([
     ['a status with CR LF', 'HTTP/1.1 200 OK\r\nX: y', []],
     ['a status that is not NNN reason', 'OK', []],
+    ['a four-digit status', '1000 Too Far', []],
+    ['a two-digit status', '99 Too Low', []],
+    ['a status without a space before its reason', '700Whatever', []],
     ['a header value with CR LF', '200 OK', [['X-Split', 'a\r\nSet-Cookie: evil=1']]],
     ['a header value with NUL', '200 OK', [['X', 'a\0b']]],
     ['a header name with a space', '200 OK', [['Bad Name', 'x']]],
@@ -84,6 +87,25 @@ describe('start_response', () => {
     expect(all).toMatch(/^HTTP\/1\.1 500 Internal Server Error\r\n/);
     expect(all).not.toMatch(/evil|never|X-Split/);
     expect(logs.some((l) => l.level === 'error' && /ROCKET_ERR_START_RESPONSE|invalid|not a/.test(l.message))).toBe(true);
+  });
+
+  test.each([
+    ['700 Whatever', 'HTTP/1.1 700 Whatever'],
+    ['999 unknown', 'HTTP/1.1 999 unknown'],
+    ['600', 'HTTP/1.1 600 Unknown'],
+    ['299 ', 'HTTP/1.1 299 Unknown'],
+  ])('status %j goes out as %j, as node:http sends codes up to 999', async (status, line) => {
+    const { client } = await get((_e, start) => {
+      start(status, [['Content-Length', '2']]);
+      return ['ok'];
+    });
+    const response = await client.readResponse();
+    expect(response.statusLine).toBe(line);
+    expect(response.body.toString()).toBe('ok');
+    // Nothing odd about it for the connection: the next request is served on it.
+    await client.write('GET / HTTP/1.1\r\nHost: t\r\n\r\n');
+    expect((await client.readResponse()).statusLine).toBe(line);
+    client.destroy();
   });
 
   test('a 1xx status cannot be a final response', async () => {

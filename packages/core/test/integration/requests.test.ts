@@ -305,7 +305,6 @@ describe("the server's own error responses", () => {
     ['Content-Length with Transfer-Encoding', 400, 'POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n'],
     ['an unknown transfer coding', 501, 'POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n'],
     ['CONNECT', 501, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'],
-    ['a malformed percent-escape in the path', 400, 'GET /a%zz HTTP/1.1\r\nHost: t\r\n\r\n'],
     ['a TLS handshake on a plain port', 400, '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03'],
   ])('%s gets %i and a close', async (_name, status, request) => {
     const { port } = await serve(echoApp, { maxRequestLine: 100, maxHeaderSize: 512, maxHeaders: 5 });
@@ -316,6 +315,19 @@ describe("the server's own error responses", () => {
     expect(response.header('connection')).toBe('close');
     expect(Number(response.header('content-length'))).toBe(response.body.length);
     await client.waitEnd();
+  });
+
+  test('a malformed percent-escape in the path reaches the app, the escape kept in PATH_INFO', async () => {
+    const { port } = await serve(echoApp);
+    const client = await RawClient.connect(port);
+    for (const [target, path] of [['/a%zz', '/a%zz'], ['/%', '/%'], ['/%41%2/%2f', '/A%2/%2F']]) {
+      await client.write(`GET ${target} HTTP/1.1\r\nHost: t\r\n\r\n`);
+      const response = await client.readResponse();
+      expect(response.status).toBe(200);
+      const echo = JSON.parse(response.body.toString()) as Echo;
+      expect(echo.environ).toMatchObject({ PATH_INFO: path, REQUEST_URI: target });
+    }
+    client.destroy();
   });
 
   test('a valid request, then garbage: the first is answered, then 400 and close', async () => {

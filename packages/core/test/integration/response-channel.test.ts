@@ -47,6 +47,47 @@ describe('rocket.response', () => {
     client.destroy();
   });
 
+  test.each([
+    [700, 'unknown', 'HTTP/1.1 700 unknown'],
+    [999, '', 'HTTP/1.1 999 Unknown'],
+    [600, 'Six Hundred', 'HTTP/1.1 600 Six Hundred'],
+  ])('startWith(%d, %j) sends %j: codes up to 999 go out as node:http sends them', async (code, reason, line) => {
+    const app: GatewayApp = (environ) => {
+      const out = channel(environ);
+      out.startWith(code, reason, ['Content-Length', '2']);
+      out.write('ok');
+      out.end();
+      return environ['rocket.response'] as never;
+    };
+    const { port } = await serve(app);
+    const client = await RawClient.connect(port);
+    await client.write('GET / HTTP/1.1\r\nHost: t\r\n\r\n');
+    const response = await client.readResponse();
+    expect(response.statusLine).toBe(line);
+    expect(response.body.toString()).toBe('ok');
+    client.destroy();
+  });
+
+  test.each([
+    [1000, ''],
+    [99, 'x'],
+    [150, 'Interim'],
+    [700.5, ''],
+    [700, 'bad\r\nX-Split: 1'],
+  ])('startWith(%d, %j) throws: the request gets a 500 and a logged error, never a silent close', async (code, reason) => {
+    const app: GatewayApp = (environ) => {
+      channel(environ).startWith(code, reason, []);
+      return environ['rocket.response'] as never;
+    };
+    const { port, logs } = await serve(app);
+    const client = await RawClient.connect(port);
+    await client.write('GET / HTTP/1.1\r\nHost: t\r\n\r\n');
+    const all = (await client.readToEnd()).toString('latin1');
+    expect(all).toMatch(/^HTTP\/1\.1 500 Internal Server Error\r\n/);
+    expect(all).not.toMatch(/X-Split/);
+    expect(logs.some((l) => l.level === 'error' && /ROCKET_ERR_START_RESPONSE/.test(l.message))).toBe(true);
+  });
+
   test('interim responses go before the final one, and not to HTTP/1.0', async () => {
     const app: GatewayApp = (environ) => {
       const out = channel(environ);

@@ -479,7 +479,7 @@ describe('under a mount prefix', () => {
   });
 
   test('traversal is refused there too', async () => {
-    for (const target of ['/static/../secret.txt', '/static/%2e%2e/secret.txt', '/static/link-out.txt', '/static/..%2fsecret.txt']) {
+    for (const target of ['/static/../secret.txt', '/static/%2e%2e/secret.txt', '/static/link-out.txt', '/static/..%2fsecret.txt', '/static/%', '/static/%zz/..%2f..%2fsecret.txt', '/static%/hello.txt']) {
       const { status, raw } = await requestRaw(target, mountedPort);
       expect(status, target).toBeGreaterThanOrEqual(400);
       expect(raw.includes(SECRET), target).toBe(false);
@@ -518,6 +518,12 @@ describe('path traversal', () => {
     '/%',
     '/%zz',
     '/%2',
+    '/a%',
+    '/%%2e%2e/secret.txt',
+    '/%.%2e/secret.txt',
+    '/..%/secret.txt',
+    '/%zz/../secret.txt',
+    '/sub/%/../../secret.txt',
     '/%u002e%u002e/secret.txt',
     '/%c0%ae%c0%ae/secret.txt',
     '/%C0%AE%C0%AE/secret.txt',
@@ -575,7 +581,26 @@ describe('path traversal', () => {
 
   test('the app itself refuses with 404 what reaches it', async () => {
     // Spellings the server's parser lets through: the app's own answer is a plain 404.
-    for (const target of ['/%2e%2e/secret.txt', '/..%2fsecret.txt', '/..\\secret.txt', '/%c0%ae%c0%ae/secret.txt', '//etc/passwd', '/link-out.txt', '/%00']) {
+    for (const target of [
+      '/%2e%2e/secret.txt',
+      '/%2e%2e/',
+      '/..%2fsecret.txt',
+      '/..%2f',
+      '/..\\secret.txt',
+      '/%c0%ae%c0%ae/secret.txt',
+      '//etc/passwd',
+      '/link-out.txt',
+      '/%00',
+      // Malformed escapes reach the app (as on node:http), which refuses them.
+      '/%',
+      '/%zz',
+      '/%2',
+      '/%%2e%2e/secret.txt',
+      '/%.%2e/secret.txt',
+      '/..%/secret.txt',
+      '/hello.txt%',
+      '/%zz/../secret.txt',
+    ]) {
       const response = await request(target);
       expect(response.status, target).toBe(404);
       expect(response.body.toString(), target).toBe('Not Found\n');
