@@ -96,7 +96,9 @@ function parseV1(data: Uint8Array): ProxyParseResult {
   for (let i = V1_PREFIX.length; i < limit; i++) {
     const c = data[i]!;
     if (c === 0x0d) {
-      if (i + 1 >= data.length) return i + 1 >= V1_MAX_LENGTH ? error('the v1 header is longer than 107 bytes') : NEED_MORE;
+      // The LF would be byte 108.
+      if (i + 1 >= V1_MAX_LENGTH) return error('the v1 header is longer than 107 bytes');
+      if (i + 1 >= data.length) return NEED_MORE;
       if (data[i + 1] !== 0x0a) return error('the v1 header has a CR without LF');
       end = i;
       break;
