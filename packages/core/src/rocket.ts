@@ -168,6 +168,8 @@ export class Rocket {
   /** Ends a stop's drain delay early (a forced stop). */
   #endDrainDelay: (() => void) | null = null;
   readonly #proxyAllowIps: AddressList;
+  /** Connections accepted while starting, served once the server runs. */
+  #early: [Socket, ConnectionInfo, ServerContext][] = [];
 
   constructor(
     interfaces: unknown = ['127.0.0.1', 8000],
@@ -360,6 +362,7 @@ export class Rocket {
     const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failure !== undefined) {
       for (const listener of this.#listeners) listener.close();
+      for (const [socket] of this.#early.splice(0)) socket.destroy();
       this.#state = State.Stopped;
       throw failure.reason;
     }
@@ -374,6 +377,7 @@ export class Rocket {
       );
     }
     this.#state = State.Running;
+    for (const [socket, info, context] of this.#early.splice(0)) this.#accept(socket, info, context);
     logger.info(`Listening on sockets: ${this.addresses.map(describeAddress).join(', ')}${worker ? ` (worker ${workerNumber()}, pid ${process.pid})` : ''}`);
     if (worker) {
       this.#detachWorker = attachWorker(
@@ -449,7 +453,14 @@ export class Rocket {
   }
 
   #accept(socket: Socket, info: ConnectionInfo, context: ServerContext = this.#context): void {
-    if (this.#state === State.Stopped || this.#state === State.Starting) {
+    if (this.#state === State.Starting) {
+      // A socket passed in (systemd, a cluster primary) may hold connections before every
+      // interface listens: they wait for the start to finish.
+      socket.on('error', ignoreError);
+      this.#early.push([socket, info, context]);
+      return;
+    }
+    if (this.#state === State.Stopped) {
       socket.destroy();
       return;
     }
@@ -730,6 +741,9 @@ export class Rocket {
     return this.#accessFormat.line;
   }
 }
+
+/** A reset while a connection waits for the start to finish: 'close' follows and that is all. */
+function ignoreError(): void {}
 
 function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
