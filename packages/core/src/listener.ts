@@ -102,7 +102,7 @@ export class Listener {
           this.#readProxyHeader(socket, settings, (header) => {
             if (header !== null) proxied.set(socket, header);
             secure.emit('connection', socket);
-          });
+          }, false);
         });
       }
     }
@@ -223,7 +223,7 @@ export class Listener {
    * ordinary connection. Refusals close the socket without a response: the peer is no HTTP client
    * that could read one.
    */
-  #readProxyHeader(socket: net.Socket, settings: ListenerSettings, done: (header: ProxyHeader | null) => void): void {
+  #readProxyHeader(socket: net.Socket, settings: ListenerSettings, done: (header: ProxyHeader | null) => void, resume = true): void {
     const peer = socket.remoteAddress;
     const allowed = peer === undefined || settings.proxyAllowIps === null || settings.proxyAllowIps.has(peer);
     const mode = settings.proxyProtocol!;
@@ -247,7 +247,8 @@ export class Listener {
       // them flow on the next tick, after that listener is attached.
       socket.pause();
       if (rest.length > 0) socket.unshift(rest);
-      socket.resume();
+      // A TLS socket reads what was put back itself, and a flowing socket would lose it first.
+      if (resume) socket.resume();
       done(header);
     };
     const onData = (chunk: Buffer) => {
