@@ -36,7 +36,7 @@ class UsageError extends Error {}
 const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 type OptionName = keyof RocketOptions;
-type FlagKind = 'number' | 'string' | 'boolean' | 'levels' | 'interface';
+type FlagKind = 'number' | 'string' | 'boolean' | 'levels' | 'interface' | 'mode';
 
 /** Options whose values are code (a logger object, a hook function): no command line can give them. */
 const CODE_ONLY: readonly OptionName[] = ['logger', 'onClientError'];
@@ -49,6 +49,7 @@ const SPECIAL: Partial<Record<OptionName, { kind: FlagKind; arg: string; doc: st
     doc: "levels per channel (a channel's children inherit it), e.g. Rocket.Monitor=debug",
   },
   metricsInterface: { kind: 'interface', arg: 'HOST:PORT', doc: 'serve Prometheus metrics on an interface of their own, e.g. 127.0.0.1:9100' },
+  unixSocketMode: { kind: 'mode', arg: 'MODE', doc: 'file mode of unix: interfaces, in octal as chmod takes it, e.g. 660' },
 };
 
 interface OptionFlag {
@@ -122,7 +123,7 @@ function shownDefault(option: OptionFlag): string {
 
 function usage(): string {
   const listen: [string, string][] = [
-    ['-b, --bind ADDRESS', 'HOST:PORT, [IPv6]:PORT, :PORT (every interface) or unix:PATH; repeat it to listen on several'],
+    ['-b, --bind ADDRESS', 'HOST:PORT, [IPv6]:PORT, :PORT (every interface), unix:PATH, fd://FD, systemd:// or systemd://NAME (sockets systemd passed); repeat it to listen on several'],
     ['-i, --ip HOST', "interface to listen on, as in Rocket ('' = every interface)"],
     ['-p, --port PORT', 'port to listen on, 0 to 65535 (0 = any free port)'],
     ['--certfile FILE', 'serve HTTPS on every HOST:PORT interface with this certificate (PEM)'],
@@ -183,6 +184,8 @@ function parsePort(text: string, flag: string, whole = text): number {
  * take them. A UNIX socket is only ever what `unix:` asks for.
  */
 function parseBind(text: string, flag = '--bind'): { host: string; port: number } | { path: string } {
+  // Inherited sockets are interfaces of their own, spelled the same way.
+  if (/^fd:\/\/\d+$/.test(text) || text.startsWith('systemd://')) return { path: text };
   if (text.startsWith('unix:')) {
     const path = text.slice('unix:'.length);
     if (path === '') throw new UsageError(`${flag} ${JSON.stringify(text)}: unix: needs a socket path`);
@@ -329,6 +332,10 @@ function parseCommandLine(argv: string[]): Command {
         break;
       case 'levels':
         options[option.name] = { ...(options[option.name] as object | undefined), ...parseLevels([raw], flag) };
+        break;
+      case 'mode':
+        if (!/^0?o?[0-7]{1,4}$/.test(raw)) throw new UsageError(`${flag} ${JSON.stringify(raw)} is not an octal file mode such as 660`);
+        options[option.name] = parseInt(raw.replace(/^0?o/, ''), 8);
         break;
       case 'interface': {
         const bind = parseBind(raw, flag);

@@ -48,6 +48,7 @@ import { connectionOptions, requestBodyFraming, requestWantsKeepAlive, trimOWS }
 import { HeadScan, parseRequestHead, type HeadLimits, type RequestHead } from './http/request-head.js';
 import { errorResponse } from './http/response-head.js';
 import { TimerKind, type Monitor, type TimerEntry } from './monitor.js';
+import type { AddressList } from './ip.js';
 import type { LogChannels } from './logging.js';
 import type { RequestMetrics } from './metrics.js';
 import type { Logger, ResolvedOptions } from './options.js';
@@ -77,6 +78,8 @@ export interface ServerContext {
   accessLine(): ((record: AccessRecord) => string) | null;
   /** How many connections wait, idle, for a request (for maxIdleConnections). */
   idleConnections(): number;
+  /** Peers whose forwarded headers gateway apps believe; null: nobody's. */
+  readonly forwardedAllowIps: AddressList | null;
 }
 
 const enum State {
@@ -753,7 +756,7 @@ export class Connection implements TimerEntry, PoolMember {
     const durationMs = performance.now() - exchange.startTime;
     const bytes = exchange.response.bytesSent;
     metrics.responded(status, durationMs, false);
-    this.#logAccess(status, bytes, exchange.head, exchange.receivedAt, durationMs, '-');
+    this.#logAccess(status, bytes, exchange.head, exchange.receivedAt, durationMs, '-', exchange.environ.REMOTE_ADDR);
     if (requestFinish.hasSubscribers) requestFinish.publish({ environ: exchange.environ, connection: this.info, status, bytes, durationMs });
   }
 
@@ -768,13 +771,14 @@ export class Connection implements TimerEntry, PoolMember {
     const startedAt = exchange?.receivedAt ?? (this.#headStarted || Date.now());
     const durationMs = exchange !== null ? performance.now() - exchange.startTime : Date.now() - startedAt;
     this.server.metrics.responded(status, durationMs, status < 500);
-    this.#logAccess(status, bytes, exchange?.head ?? about.head ?? null, startedAt, durationMs, about.rawLine ?? '-');
+    this.#logAccess(status, bytes, exchange?.head ?? about.head ?? null, startedAt, durationMs, about.rawLine ?? '-', exchange?.environ.REMOTE_ADDR ?? this.info.remoteAddress);
     if (exchange !== null && requestFinish.hasSubscribers) {
       requestFinish.publish({ environ: exchange.environ, connection: this.info, status, bytes, durationMs });
     }
   }
 
-  #logAccess(status: number, bytes: number, head: RequestHead | null, startTime: number, durationMs: number, rawLine: string): void {
+  /** `remoteAddress`: the client as the environ has it, after a trusted proxy's forwarded headers. */
+  #logAccess(status: number, bytes: number, head: RequestHead | null, startTime: number, durationMs: number, rawLine: string, remoteAddress: string): void {
     const requests = this.server.logs.requests;
     if (!requests.enabled('info')) return;
     const line = this.server.accessLine();
@@ -782,7 +786,7 @@ export class Connection implements TimerEntry, PoolMember {
     const version = head === null ? '' : head.version === 11 ? 'HTTP/1.1' : 'HTTP/1.0';
     requests.info(
       line({
-        remoteAddress: this.info.remoteAddress,
+        remoteAddress,
         requestLine: head === null ? rawLine : `${head.method} ${head.target} ${version}`,
         method: head?.method ?? '',
         target: head?.target ?? '',

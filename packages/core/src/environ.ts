@@ -46,6 +46,11 @@ export interface ConnectionInfo {
   readonly id: number;
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /**
+   * What a PROXY protocol header said, when the interface expects one and the peer sent it;
+   * `remoteAddress`/`remotePort` are then its source, and the proxy's own address is `peerAddress`.
+   */
+  readonly proxy?: ProxiedConnection | null;
   readonly localAddress: string;
   readonly localPort: number;
   /** The port of the listener, as bound (`SERVER_PORT`). */
@@ -60,6 +65,18 @@ export interface ConnectionInfo {
   onClose(listener: () => void): void;
   /** Close the connection now: a request in progress is cut off. */
   destroy(): void;
+}
+
+/** A connection that came through a proxy speaking the PROXY protocol. */
+export interface ProxiedConnection {
+  version: 1 | 2;
+  /** `local`: the proxy's own connection (a health check); the addresses are the socket's. */
+  command: 'proxy' | 'local';
+  source: { address: string; port: number } | null;
+  destination: { address: string; port: number } | null;
+  /** The proxy: the socket's peer. */
+  peerAddress: string;
+  peerPort: number;
 }
 
 /** Server-wide facts every environ repeats. */

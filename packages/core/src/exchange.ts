@@ -6,6 +6,7 @@
 
 import { BodyInput, EMPTY_INPUT, type BodySource } from './body.js';
 import { buildEnviron, type Environ } from './environ.js';
+import { applyForwarded } from './forwarded.js';
 import { ChunkedDecoder, type ChunkSink } from './http/chunked.js';
 import type { BodyFraming } from './http/framing.js';
 import type { RequestHead } from './http/request-head.js';
@@ -70,6 +71,8 @@ export class Exchange implements GatewayExchange, ResponseOwner, BodySource, Chu
     }
     this.response = new Response(this);
     this.environ = buildEnviron(head, conn.info, conn.server.serverInfo, this.input ?? EMPTY_INPUT, this.response);
+    const trusted = conn.server.forwardedAllowIps;
+    if (trusted !== null) applyForwarded(this.environ, trusted);
     // An upgrade can only be handed over when nothing of a body stands between the head and the
     // new protocol's bytes.
     if (head.upgrade !== null && framing.kind === 'none' && (connectionOptions(head.connection) & CONNECTION_UPGRADE) !== 0) {

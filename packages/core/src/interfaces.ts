@@ -5,6 +5,8 @@
  *   [host, port, keyFile, certFile]           HTTPS (key before cert, as in Rocket)
  *   [host, port, keyFile, certFile, caFile]   HTTPS, client certificates requested and verified
  *   '/path/to/socket'                         a UNIX domain socket
+ *   'fd://3'                                  a listening socket inherited as file descriptor 3
+ *   'systemd://', 'systemd://NAME'            the sockets systemd passed (all, or those named NAME)
  *
  * `host` is an IPv4 address, an IPv6 address (any host containing `:`), a host name, or `''` for
  * every interface.
@@ -15,7 +17,7 @@ import { RocketError } from './errors.js';
 export type PlainInterface = readonly [host: string, port: number];
 export type TlsInterface = readonly [host: string, port: number, keyFile: string, certFile: string];
 export type MutualTlsInterface = readonly [host: string, port: number, keyFile: string, certFile: string, caFile: string | null];
-/** A UNIX domain socket, given by its path. */
+/** A UNIX domain socket, given by its path; or `fd://N`, `systemd://`, `systemd://NAME`. */
 export type UnixInterface = string;
 export type Interface = PlainInterface | TlsInterface | MutualTlsInterface | UnixInterface;
 
@@ -26,6 +28,10 @@ export interface BindSpec {
   readonly port: number;
   /** The path of a UNIX domain socket, or null for TCP. */
   readonly path: string | null;
+  /** An inherited listening socket's file descriptor, or null. */
+  readonly fd: number | null;
+  /** `systemd://[NAME]`: the name asked for ('' = every socket), until it becomes fd specs. */
+  readonly systemd: string | null;
   readonly ipv6: boolean;
   readonly keyFile: string | null;
   readonly certFile: string | null;
@@ -54,7 +60,16 @@ export function parseInterfaces(interfaces: unknown): BindSpec[] {
 function parseInterface(tuple: unknown): BindSpec {
   if (typeof tuple === 'string') {
     if (tuple === '') throw invalid(tuple, 'a socket path must not be empty');
-    return { host: '', port: 0, path: tuple, ipv6: false, keyFile: null, certFile: null, caFile: null, label: `unix:${tuple}` };
+    if (tuple.startsWith('fd://')) {
+      const fd = tuple.slice('fd://'.length);
+      if (!/^\d{1,9}$/.test(fd)) throw invalid(tuple, 'fd:// takes a file descriptor number, as in fd://3');
+      return fdSpec(Number(fd));
+    }
+    if (tuple.startsWith('systemd://')) {
+      const name = tuple.slice('systemd://'.length);
+      return { host: '', port: 0, path: null, fd: null, systemd: name, ipv6: false, keyFile: null, certFile: null, caFile: null, label: tuple };
+    }
+    return { host: '', port: 0, path: tuple, fd: null, systemd: null, ipv6: false, keyFile: null, certFile: null, caFile: null, label: `unix:${tuple}` };
   }
   if (!Array.isArray(tuple)) throw invalid(tuple, 'an interface must be an array [host, port, …] or a socket path');
   if (tuple.length !== 2 && tuple.length !== 4 && tuple.length !== 5) {
@@ -82,7 +97,12 @@ function parseInterface(tuple: unknown): BindSpec {
     }
   }
   const shownHost = host === '' ? '*' : ipv6 ? `[${host}]` : host;
-  return { host, port, path: null, ipv6, keyFile: key, certFile: cert, caFile: ca, label: `${shownHost}:${port}${key ? '*' : ''}` };
+  return { host, port, path: null, fd: null, systemd: null, ipv6, keyFile: key, certFile: cert, caFile: ca, label: `${shownHost}:${port}${key ? '*' : ''}` };
+}
+
+/** A listening socket inherited as file descriptor `fd`. */
+export function fdSpec(fd: number, name = ''): BindSpec {
+  return { host: '', port: 0, path: null, fd, systemd: null, ipv6: false, keyFile: null, certFile: null, caFile: null, label: name === '' ? `fd://${fd}` : `fd://${fd} (${name})` };
 }
 
 function invalid(value: unknown, why: string): RocketError {

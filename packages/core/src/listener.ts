@@ -4,13 +4,16 @@
  * (addresses, TLS facts) and hands them on. It knows nothing of HTTP.
  */
 
+import { chmodSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { ConnectionInfo, TlsInfo } from './environ.js';
 import { RocketError } from './errors.js';
 import type { BindSpec } from './interfaces.js';
+import type { AddressList } from './ip.js';
 import type { Logger } from './options.js';
+import { detectProxyHeader, parseProxyHeader, type ProxyHeader, type ProxyProtocolMode } from './proxy-protocol.js';
 
 /** What an interface was actually bound to. */
 export interface BoundAddress {
@@ -36,6 +39,14 @@ export interface ListenerSettings {
   ipv6Only?: boolean;
   logger: Logger;
   nextConnectionId(): number;
+  /** Expect a PROXY protocol header from the peers of `proxyAllowIps`; null: none is expected. */
+  proxyProtocol: ProxyProtocolMode | null;
+  /** Who may send a PROXY header; a header from anyone else closes the connection. */
+  proxyAllowIps: AddressList | null;
+  /** The file mode of a UNIX socket interface, or null for the umask's. */
+  unixSocketMode: number | null;
+  /** Milliseconds for the PROXY header (or, from other peers, the bytes that tell it is none); 0 = no limit. */
+  proxyTimeout: number;
 }
 
 export class Listener {
@@ -47,6 +58,10 @@ export class Listener {
    * every connection is gone are handshakes still under way.
    */
   readonly #handshaking = new Set<net.Socket>();
+  /** Sockets whose PROXY header is awaited: not connections yet, closed by {@link destroyHandshakes}. */
+  readonly #awaitingProxy = new Set<net.Socket>();
+  /** The TLS server of a TLS interface behind a PROXY header reader (which is then `#server`). */
+  #tls: tls.Server | null = null;
   #address: BoundAddress | null = null;
 
   constructor(spec: BindSpec) {
@@ -75,7 +90,24 @@ export class Listener {
    */
   async listen(settings: ListenerSettings, onConnection: ConnectionHandler): Promise<BoundAddress> {
     const spec = this.spec;
-    const server = spec.keyFile === null ? this.#plainServer(settings, onConnection) : await this.#tlsServer(settings, onConnection);
+    let server: net.Server;
+    this.#tls = null;
+    if (spec.keyFile === null) server = this.#plainServer(settings, onConnection);
+    else {
+      const secure = await this.#tlsServer(settings, onConnection);
+      // The PROXY header comes before the TLS handshake: a plain server reads it, then hands the
+      // socket with whatever followed to the TLS server.
+      if (settings.proxyProtocol === null) server = secure;
+      else {
+        this.#tls = secure;
+        server = net.createServer({ allowHalfOpen: true, noDelay: settings.noDelay }, (socket) => {
+          this.#readProxyHeader(socket, settings, (header) => {
+            if (header !== null) proxied.set(socket, header);
+            secure.emit('connection', socket);
+          }, false);
+        });
+      }
+    }
     this.#server = server;
     await new Promise<void>((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException) => {
@@ -93,7 +125,8 @@ export class Listener {
       };
       server.once('error', onError);
       server.once('listening', onListening);
-      if (spec.path !== null) server.listen({ path: spec.path, backlog: settings.backlog });
+      if (spec.fd !== null) server.listen({ fd: spec.fd, backlog: settings.backlog });
+      else if (spec.path !== null) server.listen({ path: spec.path, backlog: settings.backlog });
       else {
         const host = spec.host === '' ? undefined : spec.host;
         const ipv6Only = settings.ipv6Only === true;
@@ -103,10 +136,19 @@ export class Listener {
       }
     });
     server.on('error', (error) => settings.logger.error(`listener ${spec.label}: ${error.message}`));
+    if (spec.path !== null && settings.unixSocketMode !== null) {
+      try {
+        chmodSync(spec.path, settings.unixSocketMode);
+      } catch (error) {
+        server.close();
+        this.#server = null;
+        throw new RocketError('ROCKET_ERR_BIND', `cannot set mode ${settings.unixSocketMode.toString(8)} on ${spec.label}: ${(error as Error).message}`, { cause: error });
+      }
+    }
     const bound = server.address();
     this.#address =
       typeof bound === 'string' || bound === null
-        ? { host: spec.path ?? '', port: 0, secure: false, family: 'unix' }
+        ? { host: spec.path ?? (typeof bound === 'string' ? bound : ''), port: 0, secure: spec.keyFile !== null, family: 'unix' }
         : { host: bound.address, port: bound.port, secure: spec.keyFile !== null, family: bound.family === 'IPv6' ? 'IPv6' : 'IPv4' };
     return this.#address;
   }
@@ -117,7 +159,7 @@ export class Listener {
    * @throws {RocketError} ROCKET_ERR_TLS_FILE when a file cannot be read or used; the old ones stay.
    */
   async reload(): Promise<void> {
-    const server = this.#server;
+    const server = this.#tls ?? this.#server;
     if (!(server instanceof tls.Server)) return;
     const context = await this.#readTlsFiles();
     try {
@@ -168,13 +210,72 @@ export class Listener {
   /** End every TLS handshake still under way (they have not become connections). */
   destroyHandshakes(): void {
     for (const socket of this.#handshaking) socket.destroy();
+    for (const socket of this.#awaitingProxy) socket.destroy();
   }
 
   #plainServer(settings: ListenerSettings, onConnection: ConnectionHandler): net.Server {
     // allowHalfOpen: a client that shuts down its sending side still gets its response.
     return net.createServer({ allowHalfOpen: true, noDelay: settings.noDelay }, (socket) => {
-      onConnection(socket, this.#describe(socket, settings, null));
+      if (settings.proxyProtocol === null) onConnection(socket, this.#describe(socket, settings, null, null));
+      else this.#readProxyHeader(socket, settings, (header) => onConnection(socket, this.#describe(socket, settings, null, header)));
     });
+  }
+
+  /**
+   * Read the PROXY header off a new socket, then hand the socket on with the bytes after the
+   * header put back. From a peer of `proxyAllowIps` (or over a UNIX socket, whose peer is local)
+   * a header is required; from any other peer, a header is refused and anything else is an
+   * ordinary connection. Refusals close the socket without a response: the peer is no HTTP client
+   * that could read one.
+   */
+  #readProxyHeader(socket: net.Socket, settings: ListenerSettings, done: (header: ProxyHeader | null) => void, resume = true): void {
+    const peer = socket.remoteAddress;
+    const allowed = peer === undefined || settings.proxyAllowIps === null || settings.proxyAllowIps.has(peer);
+    const mode = settings.proxyProtocol!;
+    let received: Buffer = EMPTY;
+    const finish = () => {
+      if (timer !== null) clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.off('error', onError);
+      socket.off('close', finish);
+      this.#awaitingProxy.delete(socket);
+    };
+    const refuse = (why: string) => {
+      finish();
+      settings.logger.debug(`${this.spec.label}: connection from ${peer ?? 'a UNIX socket'} closed: ${why}`);
+      socket.destroy();
+    };
+    const handOver = (rest: Buffer, header: ProxyHeader | null) => {
+      finish();
+      // Paused, the bytes put back wait for the connection's own 'data' listener; resume() lets
+      // them flow on the next tick, after that listener is attached.
+      socket.pause();
+      if (rest.length > 0) socket.unshift(rest);
+      // A TLS socket reads what was put back itself, and a flowing socket would lose it first.
+      if (resume) socket.resume();
+      done(header);
+    };
+    const onData = (chunk: Buffer) => {
+      received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
+      if (!allowed) {
+        const seen = detectProxyHeader(received);
+        if (seen === 'proxy') refuse(`a PROXY header from a peer not in proxyAllowIps`);
+        else if (seen === 'not-proxy') handOver(received, null);
+        return;
+      }
+      const result = parseProxyHeader(received, mode);
+      if (result.kind === 'error') refuse(result.reason);
+      else if (result.kind === 'header') handOver(received.subarray(result.header.length), result.header);
+    };
+    const onEnd = () => refuse('the peer closed before a PROXY header');
+    const onError = (error: NodeJS.ErrnoException) => refuse(error.code ?? error.message);
+    const timer = settings.proxyTimeout > 0 ? setTimeout(() => refuse(`no PROXY header within ${settings.proxyTimeout} ms`), settings.proxyTimeout) : null;
+    this.#awaitingProxy.add(socket);
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('error', onError);
+    socket.on('close', finish);
   }
 
   async #tlsServer(settings: ListenerSettings, onConnection: ConnectionHandler): Promise<tls.Server> {
@@ -217,7 +318,9 @@ export class Listener {
         peerCertificatePem,
         getPeerCertificate: (detailed) => socket.getPeerCertificate(detailed === true),
       };
-      onConnection(socket, this.#describe(socket, settings, tlsInfo));
+      // Read by the TLS socket from what it wraps (a PROXY header reader handed it over).
+      const parent = (socket as tls.TLSSocket & { _parent?: net.Socket })._parent;
+      onConnection(socket, this.#describe(socket, settings, tlsInfo, parent === undefined ? null : (proxied.get(parent) ?? null)));
     });
     server.on('connection', (raw: net.Socket) => {
       this.#handshaking.add(raw);
@@ -249,11 +352,17 @@ export class Listener {
     );
   }
 
-  #describe(socket: net.Socket, settings: ListenerSettings, tlsInfo: TlsInfo | null): ConnectionInfo {
+  #describe(socket: net.Socket, settings: ListenerSettings, tlsInfo: TlsInfo | null, header: ProxyHeader | null): ConnectionInfo {
+    // The client a PROXY header names is the connection's peer for everything above this line.
+    const source = header?.command === 'proxy' ? header.source : null;
     return {
       id: settings.nextConnectionId(),
-      remoteAddress: socket.remoteAddress ?? '',
-      remotePort: socket.remotePort ?? 0,
+      remoteAddress: source?.address ?? socket.remoteAddress ?? '',
+      remotePort: source?.port ?? socket.remotePort ?? 0,
+      proxy:
+        header === null
+          ? null
+          : { version: header.version, command: header.command, source: header.source, destination: header.destination, peerAddress: socket.remoteAddress ?? '', peerPort: socket.remotePort ?? 0 },
       localAddress: socket.localAddress ?? '',
       localPort: socket.localPort ?? 0,
       serverPort: this.#address?.port ?? this.spec.port,
@@ -268,6 +377,11 @@ export class Listener {
     };
   }
 }
+
+const EMPTY = Buffer.alloc(0);
+
+/** The PROXY headers of TCP sockets handed to a TLS server, until its TLS socket is described. */
+const proxied = new WeakMap<net.Socket, ProxyHeader>();
 
 async function readTlsFile(path: string, what: string, spec: BindSpec): Promise<Buffer> {
   try {

@@ -10,6 +10,7 @@ import type { AccessLogFormat } from './access-log.js';
 import type { ClientErrorHook } from './client-error.js';
 import { LOG_LEVELS, type LogLevel } from './logging.js';
 import { RocketError } from './errors.js';
+import { AddressList } from './ip.js';
 
 /** The package version, read from package.json so it follows releases. */
 export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
@@ -101,6 +102,20 @@ export interface RocketOptions {
   metricsInterface?: unknown;
   /** Answers requests refused before any app saw them, instead of Rocket's own response. Default none. */
   onClientError?: ClientErrorHook | null;
+  /** Expect a PROXY protocol header (`'v1'`, `'v2'` or either, `'auto'`) on every interface from the peers of `proxyAllowIps`. Default false. */
+  proxyProtocol?: false | 'v1' | 'v2' | 'auto';
+  /** Who may send a PROXY header: addresses and CIDR networks, comma-separated or a list; `'*'` = anyone. Default `'127.0.0.1,::1'`. */
+  proxyAllowIps?: string | readonly string[];
+  /** Peers whose `Forwarded` / `X-Forwarded-*` headers set REMOTE_ADDR, the URL scheme and the host for gateway apps; `''` = none, `'*'` = anyone. Default `'127.0.0.1,::1'`. */
+  forwardedAllowIps?: string | readonly string[];
+  /** Answer this path with 200 while serving and 503 from the moment a stop begins (a readiness probe); '' for none. Default ''. */
+  readinessPath?: string;
+  /** Answer this path with 200 while the process serves, draining included (a liveness probe); '' for none. Default ''. */
+  livenessPath?: string;
+  /** Seconds a stop keeps serving, readiness answering 503, before it closes the listeners. Default 0. */
+  drainDelay?: number;
+  /** The file mode of UNIX socket interfaces, such as 0o660 (or '660' on the command line); null leaves the umask's. Default null. */
+  unixSocketMode?: number | null;
 }
 
 export type ResolvedOptions = Required<RocketOptions>;
@@ -125,6 +140,18 @@ const flag = (v: unknown) => (typeof v === 'boolean' ? undefined : 'must be true
 /** Text that goes into a response header: printable characters only, so it cannot split a head. */
 const headerText = (v: unknown) =>
   typeof v === 'string' && /^[\x20-\x7e\x80-\xff]*$/.test(v) ? undefined : 'must be a string of printable characters';
+
+/** A comma-separated list or an array of addresses, networks and `*`, checked by parsing it. */
+const addressList = (v: unknown) => {
+  if (typeof v !== 'string' && !(Array.isArray(v) && v.every((item) => typeof item === 'string'))) return 'must be a comma-separated string or a list of addresses and networks';
+  try {
+    AddressList.parse(v as string | string[]);
+    return undefined;
+  } catch (error) {
+    return `has ${(error as Error).message}`;
+  }
+};
+const probePath = (v: unknown) => (v === '' || (typeof v === 'string' && v.startsWith('/')) ? undefined : "must be '' or a path starting with /");
 
 /** Every option Rocket accepts. */
 export const OPTIONS: { readonly [K in keyof RocketOptions]-?: OptionSpec<K> } = {
@@ -211,6 +238,33 @@ export const OPTIONS: { readonly [K in keyof RocketOptions]-?: OptionSpec<K> } =
     default: () => null,
     check: (v) => (v === null || typeof v === 'function' ? undefined : 'must be a function or null'),
     doc: "(error, reply) => boolean: answer a request refused before any app saw it; true = answered (node:http's 'clientError')",
+  },
+  proxyProtocol: {
+    default: () => false,
+    check: (v) => (v === false || v === 'v1' || v === 'v2' || v === 'auto' ? undefined : "must be false, 'v1', 'v2' or 'auto'"),
+    doc: "expect a PROXY protocol header ('v1', 'v2' or 'auto' for either) from the peers of proxyAllowIps; a header from anyone else closes the connection",
+    arg: 'VERSION',
+  },
+  proxyAllowIps: {
+    default: () => '127.0.0.1,::1',
+    check: addressList,
+    doc: "who may send a PROXY header: addresses and CIDR networks, comma-separated; '*' = anyone",
+    arg: 'CIDRS',
+  },
+  forwardedAllowIps: {
+    default: () => '127.0.0.1,::1',
+    check: addressList,
+    doc: "peers whose Forwarded / X-Forwarded-For, -Proto, -Host set REMOTE_ADDR, the URL scheme and the host of gateway apps; '' = none, '*' = anyone",
+    arg: 'CIDRS',
+  },
+  readinessPath: { default: () => '', check: probePath, doc: 'answer this path 200 while serving, 503 from the moment a stop begins (readiness probe)', arg: 'PATH' },
+  livenessPath: { default: () => '', check: probePath, doc: 'answer this path 200 while the process serves, draining included (liveness probe)', arg: 'PATH' },
+  drainDelay: { default: () => 0, check: seconds, doc: 'seconds a stop keeps serving (readiness 503) before closing the listeners', arg: 'S' },
+  unixSocketMode: {
+    default: () => null,
+    check: (v) => (v === null || (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0o777) ? undefined : 'must be a file mode from 0 to 0o777, such as 0o660'),
+    doc: "file mode of UNIX socket interfaces, in octal on the command line (660); default: the umask's",
+    arg: 'MODE',
   },
 };
 

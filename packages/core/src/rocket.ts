@@ -19,6 +19,8 @@ import type { GatewayApp } from './gateway.js';
 import type { ChunkedLimits } from './http/chunked.js';
 import type { HeadLimits } from './http/request-head.js';
 import { parseInterfaces, type BindSpec } from './interfaces.js';
+import { AddressList } from './ip.js';
+import { expandActivated } from './socket-activation.js';
 import { Listener, type BoundAddress, type ListenerSettings } from './listener.js';
 import { Monitor } from './monitor.js';
 import { resolveOptions, type Logger, type ResolvedOptions, type RocketOptions } from './options.js';
@@ -109,6 +111,8 @@ export interface RocketStats {
 export interface StopOptions {
   /** Seconds to wait for in-flight requests before closing what is left. Default: `shutdownTimeout`. */
   timeout?: number;
+  /** `stop()` only: seconds to keep serving, readiness answering 503, before the listeners close. Default: `drainDelay`. */
+  drainDelay?: number;
 }
 
 /**
@@ -159,6 +163,13 @@ export class Rocket {
   /** In a worker process: detaches from the primary. */
   #detachWorker: (() => void) | null = null;
   #accessFormat: { format: string; line: (record: AccessRecord) => string } | null = null;
+  /** From the moment a stop begins until the next start: readiness answers 503. */
+  #draining = false;
+  /** Ends a stop's drain delay early (a forced stop). */
+  #endDrainDelay: (() => void) | null = null;
+  readonly #proxyAllowIps: AddressList;
+  /** Connections accepted while starting, served once the server runs. */
+  #early: [Socket, ConnectionInfo, ServerContext][] = [];
 
   constructor(
     interfaces: unknown = ['127.0.0.1', 8000],
@@ -166,7 +177,8 @@ export class Rocket {
     appInfo: AppInfo = {},
     options: RocketOptions = {},
   ) {
-    this.interfaces = parseInterfaces(interfaces);
+    // In a cluster worker, sockets passed to the primary are listened on through the primary.
+    this.interfaces = expandActivated(parseInterfaces(interfaces), process.env, cluster.isWorker ? [process.pid, process.ppid] : [process.pid]);
     const name = typeof method === 'string' ? method.toLowerCase() : '';
     if (name !== 'wsgi' && name !== 'fs') {
       throw new RocketError('ROCKET_ERR_INVALID_OPTION', `unknown method ${JSON.stringify(method)}; Rocket serves with "wsgi" or "fs"`);
@@ -189,6 +201,8 @@ export class Rocket {
     this.appInfo = appInfo;
     const resolved = resolveOptions(options);
     this.options = resolved;
+    this.#proxyAllowIps = AddressList.parse(resolved.proxyAllowIps);
+    const forwardedAllowIps = AddressList.parse(resolved.forwardedAllowIps);
     if (resolved.reusePort) {
       checkReusePort();
       if (resolved.workers !== 0 && this.interfaces.some((spec) => spec.path === null && spec.port === 0)) {
@@ -237,7 +251,8 @@ export class Rocket {
     };
     if (appInfo.futures === true) app = this.#withFutures(app);
     this.#context = {
-      app: withMetricsPath(app, resolved, () => this.#scrape()),
+      app: withProbes(withMetricsPath(app, resolved, () => this.#scrape()), resolved, () => !this.#draining),
+      forwardedAllowIps: forwardedAllowIps.text === '' ? null : forwardedAllowIps,
       options: resolved,
       logger: this.#logs.errors,
       logs: this.#logs,
@@ -269,7 +284,7 @@ export class Rocket {
       },
     };
     // The metrics interface serves the metrics at any path, with everything else of the server.
-    const metricsApp = metricsResponder(() => this.#scrape());
+    const metricsApp = withProbes(metricsResponder(() => this.#scrape()), resolved, () => !this.#draining);
     this.#metricsContext = this.#metricsListener === null ? null : Object.create(this.#context, { app: { value: metricsApp } });
   }
 
@@ -321,6 +336,7 @@ export class Rocket {
         return Promise.reject(new RocketError('ROCKET_ERR_STATE', 'start() while the server is stopping; await stop() first'));
     }
     this.#state = State.Starting;
+    this.#draining = false;
     if (this.#executor?.isShutdown === true) this.#executor = this.#newExecutor();
     this.#starting = this.#start().finally(() => {
       this.#starting = null;
@@ -337,7 +353,8 @@ export class Rocket {
     const results = await Promise.allSettled(
       this.#listeners.map((listener) =>
         listener.listen(
-          { ...settings, logger: this.#portLogger(listener) },
+          // The metrics interface is scraped directly, never through the proxy.
+          { ...settings, logger: this.#portLogger(listener), ...(listener === this.#metricsListener ? { proxyProtocol: null } : {}) },
           listener === this.#metricsListener ? (socket, info) => this.#accept(socket, info, this.#metricsContext!) : onConnection,
         ),
       ),
@@ -345,6 +362,7 @@ export class Rocket {
     const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failure !== undefined) {
       for (const listener of this.#listeners) listener.close();
+      for (const [socket] of this.#early.splice(0)) socket.destroy();
       this.#state = State.Stopped;
       throw failure.reason;
     }
@@ -359,6 +377,7 @@ export class Rocket {
       );
     }
     this.#state = State.Running;
+    for (const [socket, info, context] of this.#early.splice(0)) this.#accept(socket, info, context);
     logger.info(`Listening on sockets: ${this.addresses.map(describeAddress).join(', ')}${worker ? ` (worker ${workerNumber()}, pid ${process.pid})` : ''}`);
     if (worker) {
       this.#detachWorker = attachWorker(
@@ -426,11 +445,23 @@ export class Rocket {
       reusePort: this.options.reusePort,
       logger: this.#logs.errors,
       nextConnectionId: () => this.#nextConnectionId++,
+      proxyProtocol: this.options.proxyProtocol === false ? null : this.options.proxyProtocol,
+      proxyAllowIps: this.#proxyAllowIps,
+      // The header comes first, so it has the time a fresh connection has for its first request.
+      proxyTimeout: proxyHeaderTimeout(this.options),
+      unixSocketMode: this.options.unixSocketMode,
     };
   }
 
   #accept(socket: Socket, info: ConnectionInfo, context: ServerContext = this.#context): void {
-    if (this.#state === State.Stopped || this.#state === State.Starting) {
+    if (this.#state === State.Starting) {
+      // A socket passed in (systemd, a cluster primary) may hold connections before every
+      // interface listens: they wait for the start to finish.
+      socket.on('error', ignoreError);
+      this.#early.push([socket, info, context]);
+      return;
+    }
+    if (this.#state === State.Stopped) {
       socket.destroy();
       return;
     }
@@ -500,26 +531,42 @@ export class Rocket {
     if (this.#stopping !== null) return this.#stopping;
     if (this.#state === State.Stopped && this.#starting === null) return Promise.resolve();
     const timeout = options.timeout ?? this.options.shutdownTimeout;
-    this.#stopping = this.#stop(timeout).finally(() => {
+    const drainDelay = options.drainDelay ?? this.options.drainDelay;
+    this.#stopping = this.#stop(timeout, drainDelay).finally(() => {
       this.#stopping = null;
     });
     return this.#stopping;
   }
 
-  async #stop(timeout: number): Promise<void> {
+  async #stop(timeout: number, drainDelay: number): Promise<void> {
     if (this.#starting !== null) await this.#starting.catch(() => {});
     if (this.#restarting !== null) await this.#restarting.catch(() => {});
     if (this.#state === State.Stopped) return;
     this.#state = State.Stopping;
+    this.#draining = true;
     this.#logs.rocket.info(`Stopping Rocket ${this.options.serverSoftware}`);
     if (this.#supervisor !== null) {
-      await this.#supervisor.stop(timeout);
+      await this.#supervisor.stop(timeout, drainDelay);
       this.#supervisor = null;
       this.#finishStop();
       return;
     }
     this.#detachWorker?.();
     this.#detachWorker = null;
+    if (drainDelay > 0) {
+      // A load balancer goes on sending new connections until it notices the readiness probe
+      // (or the orchestrator removes the endpoint): they are served, each response closing its
+      // connection, so that clients reconnect elsewhere.
+      this.#logs.rocket.info(`Draining: serving ${drainDelay} s more before closing the listeners`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, drainDelay * 1000);
+        this.#endDrainDelay = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#endDrainDelay = null;
+    }
     const accepting = Promise.all(this.#listeners.map((listener) => listener.closeAfterPendingAccepts())).then(() => {});
     await this.#drain(new Set(this.#connections), timeout, accepting);
     for (const listener of this.#listeners) listener.destroyHandshakes();
@@ -541,6 +588,7 @@ export class Rocket {
 
   /** Close every connection now, in-flight requests included (a second SIGINT). */
   #forceClose(): void {
+    this.#endDrainDelay?.();
     for (const conn of this.#connections) conn.destroy();
   }
 
@@ -695,6 +743,9 @@ export class Rocket {
   }
 }
 
+/** A reset while a connection waits for the start to finish: 'close' follows and that is all. */
+function ignoreError(): void {}
+
 function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }
@@ -704,6 +755,12 @@ function describeAddress(address: BoundAddress): string {
   if (address.family === 'unix') return `unix:${address.host}`;
   const host = address.family === 'IPv6' ? `[${address.host}]` : address.host;
   return `${host}:${address.port}${address.secure ? '*' : ''}`;
+}
+
+/** Milliseconds for a PROXY header: the shorter of socketTimeout and headerTimeout; 0 = no limit. */
+function proxyHeaderTimeout(options: ResolvedOptions): number {
+  const limits = [options.socketTimeout, options.headerTimeout].filter((s) => s > 0);
+  return limits.length === 0 ? 0 : Math.min(...limits) * 1000;
 }
 
 /** Deadlines are checked often enough that the shortest timeout is off by a tenth at most. */
@@ -779,6 +836,27 @@ function combineStats(state: RocketStats['state'], reports: WorkerReport[]): Roc
       max: highest((s) => s.latency.max),
     },
     workers,
+  };
+}
+
+/**
+ * `app`, except that `readinessPath` answers 200 while `ready()` and 503 after, and
+ * `livenessPath` answers 200 (both read per request, matched on PATH_INFO exactly, any method).
+ */
+function withProbes(app: GatewayApp, options: ResolvedOptions, ready: () => boolean): GatewayApp {
+  return (environ, startResponse) => {
+    const path = environ.PATH_INFO;
+    if (environ.SCRIPT_NAME === '' && path !== '' && (path === options.readinessPath || path === options.livenessPath)) {
+      const up = path === options.livenessPath || ready();
+      const body = up ? (path === options.livenessPath ? 'alive\n' : 'ready\n') : 'draining\n';
+      startResponse(up ? '200 OK' : '503 Service Unavailable', [
+        ['Content-Type', 'text/plain'],
+        ['Content-Length', String(body.length)],
+        ['Cache-Control', 'no-store'],
+      ]);
+      return environ.REQUEST_METHOD === 'HEAD' ? [] : [body];
+    }
+    return app(environ, startResponse);
   };
 }
 

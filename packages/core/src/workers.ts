@@ -52,7 +52,7 @@ type ToPrimary =
   | { rocket: 'source'; seq: number; source: MetricsSource };
 
 type ToWorker =
-  | { rocket: 'stop'; timeout: number }
+  | { rocket: 'stop'; timeout: number; drainDelay?: number }
   | { rocket: 'source?'; seq: number }
   | { rocket: 'gathered'; seq: number; sources: MetricsSource[] };
 
@@ -272,15 +272,15 @@ export class Supervisor {
   }
 
   /** Ask a worker to stop gracefully; resolves when it has exited (killed past the bound). */
-  #retire(slot: Slot, timeout: number): Promise<void> {
+  #retire(slot: Slot, timeout: number, drainDelay = 0): Promise<void> {
     slot.retiring = true;
     this.#leaving.add(slot);
     if (this.#slots.get(slot.number) === slot) this.#slots.delete(slot.number);
-    if (!send(slot.worker, { rocket: 'stop', timeout })) slot.worker.process.kill('SIGTERM');
+    if (!send(slot.worker, { rocket: 'stop', timeout, drainDelay })) slot.worker.process.kill('SIGTERM');
     const kill = setTimeout(() => {
       this.#settings.logger.warn(`worker ${slot.number} (pid ${slot.worker.process.pid}) did not exit in time; killing it`);
       slot.worker.process.kill('SIGKILL');
-    }, timeout * 1000 + EXIT_GRACE_MS);
+    }, (timeout + drainDelay) * 1000 + EXIT_GRACE_MS);
     return slot.exited.finally(() => clearTimeout(kill));
   }
 
@@ -334,19 +334,22 @@ export class Supervisor {
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGKILL');
   }
 
-  /** Stop every worker gracefully within `timeout` seconds (killing what is left after it). */
-  async stop(timeout = this.#settings.shutdownTimeout): Promise<void> {
+  /**
+   * Stop every worker gracefully within `timeout` seconds (killing what is left after it), each
+   * first serving `drainDelay` seconds more with its readiness probe answering 503.
+   */
+  async stop(timeout = this.#settings.shutdownTimeout, drainDelay = 0): Promise<void> {
     this.#stopping = true;
     for (const timer of this.#respawnTimers) clearTimeout(timer);
     this.#respawnTimers.clear();
     const exits: Promise<void>[] = [];
     for (const slot of this.#all.values()) {
       if (slot.retiring) exits.push(slot.exited);
-      else if (slot.readyAt !== 0) exits.push(this.#retire(slot, timeout));
+      else if (slot.readyAt !== 0) exits.push(this.#retire(slot, timeout, drainDelay));
       else {
         // Still starting (a reload, a respawn): stopped as soon as it is ready, if it does not exit first.
         slot.worker.once('message', (message: ToPrimary) => {
-          if (message?.rocket === 'ready') void this.#retire(slot, timeout);
+          if (message?.rocket === 'ready') void this.#retire(slot, timeout, drainDelay);
         });
         exits.push(slot.exited);
       }
@@ -369,7 +372,7 @@ function send(worker: Worker, message: ToWorker): boolean {
 /** What a worker's server offers the primary. */
 export interface WorkerServer {
   readonly addresses: BoundAddress[];
-  stop(options: { timeout?: number }): Promise<void>;
+  stop(options: { timeout?: number; drainDelay?: number }): Promise<void>;
   stats(): unknown;
   metricsSource(): MetricsSource;
 }
@@ -384,11 +387,11 @@ export function attachWorker(server: WorkerServer, logger: Logger): () => void {
   const timer = setInterval(report, REPORT_MS);
   timer.unref();
   let stopping = false;
-  const stop = (timeout?: number) => {
+  const stop = (timeout?: number, drainDelay?: number) => {
     if (stopping) return;
     stopping = true;
     server
-      .stop(timeout === undefined ? {} : { timeout })
+      .stop({ ...(timeout === undefined ? {} : { timeout }), ...(drainDelay === undefined ? {} : { drainDelay }) })
       .catch((error: unknown) => logger.error(`worker ${workerNumber()}: stop failed: ${String(error)}`))
       .finally(() => {
         // The channel to the primary is all that may keep the process alive now.
@@ -397,7 +400,7 @@ export function attachWorker(server: WorkerServer, logger: Logger): () => void {
   };
   const onMessage = (message: ToWorker) => {
     if (typeof message !== 'object' || message === null) return;
-    if (message.rocket === 'stop') stop(message.timeout);
+    if (message.rocket === 'stop') stop(message.timeout, message.drainDelay);
     else if (message.rocket === 'source?') sendToPrimary({ rocket: 'source', seq: message.seq, source: server.metricsSource() });
   };
   const onDisconnect = () => stop();
