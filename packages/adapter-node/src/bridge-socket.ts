@@ -13,6 +13,7 @@
  * node:http. Its readable side carries nothing: the request body reaches `req` directly.
  */
 
+import { AsyncResource } from 'node:async_hooks';
 import { Duplex } from 'node:stream';
 import type { ConnectionInfo } from '@rocketserver/core';
 import type { ResponseParser } from './response-parser.js';
@@ -54,6 +55,8 @@ export class BridgeSocket extends Duplex {
   readonly connecting = false;
   /** The response writing now. */
   current: SocketUser | null = null;
+  /** The async scope the connection's requests are dispatched in (node:http makes one per connection too). */
+  readonly asyncScope = new AsyncResource('HTTPINCOMINGMESSAGE');
   /** Responses of pipelined requests, waiting for their turn. */
   readonly #waiting: SocketUser[] = [];
   #timer: NodeJS.Timeout | null = null;

@@ -382,7 +382,8 @@ export function bridgeApp(dispatcher: Dispatcher): GatewayApp {
       return environ['rocket.response'] as never;
     }
     const bridged = new BridgedRequest(environ, dispatcher);
-    new AsyncResource('HTTPINCOMINGMESSAGE').runInAsyncScope(dispatch, null, bridged);
+    // As node:http, the requests of a connection run in the async scope made for it.
+    bridged.socket.asyncScope.runInAsyncScope(dispatch, null, bridged);
     return environ['rocket.response'] as never;
   };
 }
@@ -392,7 +393,8 @@ function dispatch(bridged: BridgedRequest): void {
   if (requestStart.hasSubscribers) {
     requestStart.publish({ request: req, response: res, socket: bridged.socket, server: dispatcher.server });
   }
-  const expect = req.headers.expect;
+  // The environ has the field already; `req.headers` is built only when the app asks for it.
+  const expect = bridged.environ.HTTP_EXPECT as string | undefined;
   if (expect !== undefined && /^\s*100-continue\s*$/i.test(expect) && dispatcher.checkContinue(req, res)) return;
   dispatcher.request(req, res);
 }
