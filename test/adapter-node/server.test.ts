@@ -331,3 +331,36 @@ describe("'clientError'", () => {
     await expect.poll(() => silent.rocket?.stats().connections.open).toBe(0);
   });
 });
+
+describe('the socket of a connection', () => {
+  test("is one object for every request of a keep-alive connection; its bytesWritten grows by what the client read; 'close' comes when the connection closes", async () => {
+    const sockets: net.Socket[] = [];
+    const written: number[] = [];
+    const server = track(
+      createServer((req, res) => {
+        sockets.push(req.socket);
+        written.push(req.socket.bytesWritten);
+        res.setHeader('Content-Type', 'text/plain');
+        res.end('hello');
+      }),
+    );
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as net.AddressInfo;
+    const client = await RawClient.connect(port);
+    await client.write('GET /a HTTP/1.1\r\nHost: x\r\n\r\n');
+    const first = await client.readResponse();
+    await client.write('GET /b HTTP/1.1\r\nHost: x\r\n\r\n');
+    const second = await client.readResponse();
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(200);
+    expect(sockets).toHaveLength(2);
+    expect(sockets[1]).toBe(sockets[0]);
+    // Before the second response, the socket had written exactly the first response's bytes.
+    expect(written).toEqual([0, Buffer.byteLength(first.head) + first.body.length]);
+    const closed = once(sockets[0]!, 'close');
+    client.destroy();
+    await closed;
+    expect(sockets[0]!.destroyed).toBe(true);
+  });
+});

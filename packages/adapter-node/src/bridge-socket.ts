@@ -21,6 +21,8 @@ import type { ResponseParser } from './response-parser.js';
 /** A response that writes to the socket while it is the socket's current one. */
 export interface SocketUser {
   readonly parser: ResponseParser;
+  /** Bytes the server wrote to the connection for this response so far. */
+  readonly bytesSent: number;
   /** Node wrote to the socket, and the parser took it all. */
   written(): void;
   /** Resolves when the connection can take more. */
@@ -51,7 +53,8 @@ export class BridgeSocket extends Duplex {
   declare readonly authorized?: boolean;
   declare readonly alpnProtocol?: string | false;
   bytesRead = 0;
-  bytesWritten = 0;
+  /** Bytes written to the connection for the responses before the current one. */
+  #bytesBefore = 0;
   readonly connecting = false;
   /** The response writing now. */
   current: SocketUser | null = null;
@@ -92,8 +95,14 @@ export class BridgeSocket extends Duplex {
     else this.#waiting.push(user);
   }
 
+  /** Bytes written to the connection, as `net.Socket.bytesWritten`: what the server sent, heads as it framed them. */
+  get bytesWritten(): number {
+    return this.#bytesBefore + (this.current?.bytesSent ?? 0);
+  }
+
   /** The current response finished: the next one in line takes the socket. */
   release(): void {
+    this.#bytesBefore += this.current?.bytesSent ?? 0;
     this.current = null;
     if (this.#timer !== null) {
       clearTimeout(this.#timer);
@@ -194,7 +203,6 @@ export class BridgeSocket extends Duplex {
       if (callback !== undefined) this.#afterWrite(callback);
       return !this.#needDrain;
     }
-    this.bytesWritten += isText ? Buffer.byteLength(chunk as string, encoding ?? 'utf8') : size;
     this.touch();
     let room: boolean;
     try {
@@ -244,7 +252,6 @@ export class BridgeSocket extends Duplex {
       callback(new Error('nothing can be written to this socket between responses'));
       return;
     }
-    this.bytesWritten += chunk.length;
     this.touch();
     let room: boolean;
     try {

@@ -127,6 +127,10 @@ class BridgedRequest implements ResponseSink, SocketUser {
     this.out.onClose((reason) => this.clientGone(reason));
   }
 
+  get bytesSent(): number {
+    return this.out.bytesWritten;
+  }
+
   /** The response's turn to write: it takes the socket, as node:http's assignSocket. */
   attach(): void {
     const socket = this.socket;

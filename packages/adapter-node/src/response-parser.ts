@@ -82,12 +82,27 @@ const FRAMING = new Map<string, Framing>([
   ['server', Framing.Server],
 ]);
 
-/** Lengths of the names in FRAMING: most header names are skipped without lowercasing them. */
-const FRAMING_LENGTHS = new Set([...FRAMING.keys()].map((name) => name.length));
+/** Bit n set: some name in FRAMING has n letters. Most header names are passed over by their length alone. */
+const FRAMING_LENGTHS = [...FRAMING.keys()].reduce((mask, name) => mask | (1 << name.length), 0);
 
-function framingHeader(name: string): Framing {
-  if (!FRAMING_LENGTHS.has(name.length)) return Framing.None;
-  return FRAMING.get(name.toLowerCase()) ?? Framing.None;
+/** What the header named `text[start..end)` is to the parser (names compared in place, without a copy). */
+function framingHeader(text: string, start: number, end: number): Framing {
+  const length = end - start;
+  if (length > 31 || ((FRAMING_LENGTHS >>> length) & 1) === 0) return Framing.None;
+  for (const [name, framing] of FRAMING_BY_LENGTH[length]!) if (equalsLower(text, start, name)) return framing;
+  return Framing.None;
+}
+
+/** FRAMING's names grouped by length. */
+const FRAMING_BY_LENGTH: [string, Framing][][] = Array.from({ length: 32 }, (_, n) => [...FRAMING].filter(([name]) => name.length === n));
+
+/** `text.slice(start, start + lower.length).toLowerCase() === lower`, for a `lower` of letters and dashes. */
+function equalsLower(text: string, start: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    // `| 0x20` folds ASCII letters; a dash only also matches CR, which cannot be in a name here.
+    if ((text.charCodeAt(start + i) | 0x20) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /** The code of an `HTTP/1.x NNN[ reason]` status line ending at `eol`; -1 if it is not one. */
@@ -300,10 +315,9 @@ export class ResponseParser implements ChunkSink {
       if (next === -1 || next > end) next = end;
       const colon = text.indexOf(':', pos);
       if (colon <= pos || colon > next) throw new ResponseParseError(`malformed header line ${JSON.stringify(text.slice(pos, next))}`);
-      const name = text.slice(pos, colon);
       let drop = false;
       let value: string | null = null;
-      switch (framingHeader(name)) {
+      switch (framingHeader(text, pos, colon)) {
         case Framing.ContentLength:
           value = text.slice(colon + 1, next).trim();
           length = Number(value);
@@ -315,7 +329,10 @@ export class ResponseParser implements ChunkSink {
           drop = true;
           break;
         case Framing.Connection:
-          close ||= /(?:^|,)\s*close\s*(?:,|$)/i.test(text.slice(colon + 1, next));
+          // Node's own `Connection: keep-alive` is the usual one; only another value is read.
+          if (next - colon !== 12 || !text.startsWith(' keep-alive', colon + 1)) {
+            close ||= /(?:^|,)\s*close\s*(?:,|$)/i.test(text.slice(colon + 1, next));
+          }
           drop = true;
           break;
         case Framing.HopByHop:
@@ -339,7 +356,7 @@ export class ResponseParser implements ChunkSink {
           kept = next + 2;
         }
       } else if (!drop) {
-        headers.push(name, value ?? text.slice(colon + 1, next).trim());
+        headers.push(text.slice(pos, colon), value ?? text.slice(colon + 1, next).trim());
       }
       pos = next + 2;
     }

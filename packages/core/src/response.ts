@@ -104,6 +104,8 @@ export interface ResponseChannel {
   onClose(listener: (reason: unknown) => void): void;
   /** True once the response is complete, or was given up. */
   readonly ended: boolean;
+  /** Bytes of head and body handed to the connection so far. */
+  readonly bytesWritten: number;
 }
 
 const enum Framing {
