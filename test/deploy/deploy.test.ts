@@ -190,16 +190,19 @@ describe.runIf(haveHaproxy)('behind HAProxy with PROXY protocol v2 (README confi
 });
 
 describe.runIf(haveActivate)('systemd socket activation (systemd-socket-activate)', () => {
-  for (const workers of [0, 2]) {
-    test(`systemd://http${workers ? ' with 2 workers' : ''}: Rocket serves on the socket it was passed`, async () => {
+  // SIGTERM to the process, as systemd-socket-activate forwards it, or to the whole group, as
+  // systemd's default KillMode=control-group sends it to every process of the unit.
+  for (const [workers, signalled] of [[0, 'process'], [2, 'process'], [2, 'group']] as const) {
+    test(`systemd://http${workers ? ' with 2 workers' : ''}, SIGTERM to the ${signalled}: Rocket serves on the socket it was passed, then stops`, async () => {
       const port = await freePort();
       // It passes its child only the variables named with -E (and LISTEN_*).
       const args = ['-l', `127.0.0.1:${port}`, '--fdname=http', '-E', 'BIND=systemd://http', '-E', `WORKERS=${workers}`, '-E', 'PATH'];
-      const proc = spawn('systemd-socket-activate', [...args, process.execPath, ACTIVATED_FIXTURE], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const proc = spawn('systemd-socket-activate', [...args, process.execPath, ACTIVATED_FIXTURE], { stdio: ['ignore', 'pipe', 'pipe'], detached: signalled === 'group' });
       let out = '';
       proc.stdout.on('data', (chunk: Buffer) => (out += chunk));
       proc.stderr.on('data', (chunk: Buffer) => (out += chunk));
       const exited = once(proc, 'exit');
+      let stopTook = Infinity;
       try {
         // It says when it listens; it starts its child on the first connection, this request.
         await expect.poll(() => out, { timeout: 10_000 }).toMatch(/Listening on 127\.0\.0\.1:\d+ as 3/);
@@ -207,18 +210,30 @@ describe.runIf(haveActivate)('systemd socket activation (systemd-socket-activate
         expect(response.status).toBe(200);
         const seen = JSON.parse(response.body) as { pid: number; remote: string; listenPid: string | null };
         expect(seen.remote).toBe(CLIENT);
-        expect(out).toMatch(/ready \[\{"host":"127\.0\.0\.1","port":\d+/);
-        expect(out).toContain(`"port":${port}`);
         if (workers === 0) expect(String(seen.pid)).toBe(seen.listenPid);
         else expect(String(seen.pid)).not.toBe(seen.listenPid);
         expect((await get(port)).status).toBe(200);
+        // With workers, the first one serves while the others may still be starting: a SIGTERM to
+        // the primary must stop them from then on, not only once it is ready. To the group, it
+        // comes once every worker is listening (a worker still loading the app ends by it).
+        if (signalled === 'group') await expect.poll(() => out, { timeout: 10_000 }).toMatch(/^ready /m);
+        const signalledAt = Date.now();
+        if (signalled === 'group') process.kill(-proc.pid!, 'SIGTERM');
+        else proc.kill('SIGTERM');
+        expect(await exited).toEqual([0, null]);
+        stopTook = Date.now() - signalledAt;
       } catch (error) {
         throw new Error(`${(error as Error).message}\n${out}`);
       } finally {
-        proc.kill('SIGTERM');
-        await exited;
+        if (proc.exitCode === null && proc.signalCode === null) {
+          if (signalled === 'group') process.kill(-proc.pid!, 'SIGKILL');
+          else proc.kill('SIGKILL');
+        }
       }
-      if (workers === 0) expect(out).toContain('stopped');
+      // The fixture's shutdownTimeout is 5 s, and nothing is in flight.
+      expect(stopTook).toBeLessThan(5000);
+      const own = out.split('\n').filter((line) => line !== '' && !/^(Listening on|Communication attempt|Execing) /.test(line));
+      expect(own, out).toEqual([expect.stringMatching(new RegExp(`^ready \\[\\{"host":"127\\.0\\.0\\.1","port":${port},`)), 'stopped']);
     }, 30_000);
   }
 });

@@ -402,13 +402,8 @@ export class Rocket {
       },
     });
     this.#supervisor = supervisor;
-    try {
-      await supervisor.start();
-    } catch (error) {
-      this.#supervisor = null;
-      this.#state = State.Stopped;
-      throw error;
-    }
+    // The first workers serve (a shared or inherited socket) while the others still load the app:
+    // a stop signal from then on must stop them all, not end the primary by the default action.
     if (this.options.handleSignals) {
       this.#removeSignalHandlers = installSignalHandlers(
         {
@@ -420,6 +415,15 @@ export class Rocket {
         },
         logger,
       );
+    }
+    try {
+      await supervisor.start();
+    } catch (error) {
+      this.#removeSignalHandlers?.();
+      this.#removeSignalHandlers = null;
+      this.#supervisor = null;
+      this.#state = State.Stopped;
+      throw error;
     }
     this.#state = State.Running;
     logger.info(`Listening on sockets: ${this.addresses.map(describeAddress).join(', ')} (${count} workers)`);
@@ -551,8 +555,9 @@ export class Rocket {
       this.#finishStop();
       return;
     }
-    this.#detachWorker?.();
+    const detachWorker = this.#detachWorker;
     this.#detachWorker = null;
+    detachWorker?.();
     if (drainDelay > 0) {
       // A load balancer goes on sending new connections until it notices the readiness probe
       // (or the orchestrator removes the endpoint): they are served, each response closing its
@@ -575,6 +580,10 @@ export class Rocket {
     this.#pool.stop();
     await this.#executor?.shutdown();
     this.#finishStop();
+    // A worker stopped by a signal of its own (systemd signals every process of the unit, a
+    // terminal the whole group) would stay alive on its channel to the primary, whose stop would
+    // then wait for it until it is killed.
+    if (detachWorker !== null && process.connected) process.disconnect();
   }
 
   #finishStop(): void {

@@ -362,7 +362,9 @@ export class Supervisor {
 function send(worker: Worker, message: ToWorker): boolean {
   if (!worker.isConnected()) return false;
   try {
-    worker.send(message);
+    // A worker that is leaving on its own (its own stop signal) may close the channel before this
+    // write: without a callback, that EPIPE is an 'error' event that ends the primary.
+    worker.send(message, () => {});
     return true;
   } catch {
     return false;

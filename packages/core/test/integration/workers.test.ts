@@ -103,6 +103,37 @@ describe('workers', () => {
     expect(await p.exited).toEqual([0, null]);
   });
 
+  test('SIGTERM while a worker is still starting stops them all, and the primary exits 0', async () => {
+    const p = await primary({ WORKERS: '2', HOLD_WORKER: '2' });
+    await expect.poll(() => /holding (\d+)|failed/.exec(p.out())?.[0], { timeout: 10_000 }).toBeTruthy();
+    p.proc.kill('SIGTERM');
+    process.kill(Number(/holding (\d+)/.exec(p.out())![1]), 'SIGUSR2');
+    expect(await p.exited).toEqual([0, null]);
+    expect(p.out()).toContain('stopped');
+    expect(p.out()).not.toMatch(/^(warn|error) /m);
+  });
+
+  test('SIGTERM to the whole process group (systemd, a terminal) stops within the bound, no worker killed', async () => {
+    const proc = spawn(process.execPath, [FIXTURE], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WORKERS: '2' }, detached: true });
+    let out = '';
+    proc.stdout.on('data', (chunk: Buffer) => (out += chunk));
+    proc.stderr.on('data', (chunk: Buffer) => (out += chunk));
+    const exited = once(proc, 'exit');
+    try {
+      await expect.poll(() => /ready (\d+)|failed/.exec(out)?.[0], { timeout: 10_000 }).toMatch(/ready/);
+      expect((await fetch(`http://127.0.0.1:${/ready (\d+)/.exec(out)![1]}/`)).status).toBe(200);
+      const signalled = Date.now();
+      process.kill(-proc.pid!, 'SIGTERM');
+      expect(await exited).toEqual([0, null]);
+      // The fixture's shutdownTimeout is 10 s: with nothing in flight, a stop takes far less.
+      expect(Date.now() - signalled).toBeLessThan(5000);
+      expect(out).toContain('stopped');
+      expect(out).not.toMatch(/^(warn|error) /m);
+    } finally {
+      if (proc.exitCode === null && proc.signalCode === null) process.kill(-proc.pid!, 'SIGKILL');
+    }
+  }, 30_000);
+
   test('a worker that cannot start fails start() with a message naming it', async () => {
     const p = await primary({ WORKERS: '2', CRASH: 'boot' });
     expect((await p.exited)[0]).toBe(1);
