@@ -52,6 +52,8 @@ export class BridgeSocket extends Duplex {
   declare readonly encrypted?: true;
   declare readonly authorized?: boolean;
   declare readonly alpnProtocol?: string | false;
+  /** The server name the client asked for (SNI), or false; TLS connections only. */
+  declare readonly servername?: string | false;
   bytesRead = 0;
   /** Bytes written to the connection for the responses before the current one. */
   #bytesBefore = 0;
@@ -81,6 +83,7 @@ export class BridgeSocket extends Duplex {
       Object.defineProperty(this, 'encrypted', { value: true, enumerable: true });
       Object.defineProperty(this, 'authorized', { value: connection.tls.authorized, enumerable: true });
       Object.defineProperty(this, 'alpnProtocol', { value: connection.tls.alpnProtocol ?? false, enumerable: true });
+      Object.defineProperty(this, 'servername', { value: connection.tls.servername, enumerable: true });
     }
   }
 
@@ -130,9 +133,18 @@ export class BridgeSocket extends Duplex {
     return this.connection.tls?.protocol ?? null;
   }
 
-  getCipher(): { name: string } | undefined {
-    const name = this.connection.tls?.cipher;
-    return name ? { name } : undefined;
+  getCipher(): { name: string; standardName: string; version: string } | undefined {
+    return this.connection.tls?.getCipher();
+  }
+
+  getSession(): Buffer | undefined {
+    return this.connection.tls?.getSession();
+  }
+
+  exportKeyingMaterial(length: number, label: string, context?: Buffer): Buffer {
+    const tls = this.connection.tls;
+    if (tls === null) throw new TypeError('exportKeyingMaterial() needs a TLS connection');
+    return tls.exportKeyingMaterial(length, label, context);
   }
 
   /**

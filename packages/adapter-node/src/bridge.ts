@@ -32,7 +32,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { ConnectionInfo, Environ, GatewayApp, PreparedHead, ResponseChannel, WsgiInput } from '@rocketserver/core';
 import { BridgeSocket, type SocketUser } from './bridge-socket.js';
-import { currentResponse, releaseResponse, responseDrained, type InternalRequest, type InternalResponse } from './node-internals.js';
+import { currentResponse, releaseResponse, responseDrained, setUniqueHeaders, type InternalRequest, type InternalResponse } from './node-internals.js';
 import { ResponseParser, type ResponseSink } from './response-parser.js';
 
 /** A Node request listener: `(req, res) => …`, what `http.createServer()` takes. */
@@ -53,6 +53,11 @@ export interface Dispatcher {
   readonly timeout: number;
   /** Tell the server a socket timed out; true if anyone listened. */
   timedOut(socket: BridgeSocket): boolean;
+  /** `createServer({ IncomingMessage, ServerResponse })`: the classes requests and responses are made of. */
+  readonly IncomingMessage?: typeof http.IncomingMessage;
+  readonly ServerResponse?: typeof http.ServerResponse;
+  /** `createServer({ uniqueHeaders })`, as Node's server keeps it for each response. */
+  readonly uniqueHeaders?: unknown;
 }
 
 const kBridged = Symbol('rocket.bridged');
@@ -63,8 +68,8 @@ type Internals = InternalRequest & Bridged;
 const requestStart = diagnostics.channel('http.server.request.start');
 const responseFinish = diagnostics.channel('http.server.response.finish');
 
-/** The connection's bridge socket, made at its first bridged request. */
-function socketOf(info: ConnectionInfo): BridgeSocket {
+/** The connection's bridge socket, made at its first bridged request (or when a server announces the connection). */
+export function connectionSocket(info: ConnectionInfo): BridgeSocket {
   const holder = info as ConnectionInfo & { [kSocket]?: BridgeSocket };
   let socket = holder[kSocket];
   if (socket === undefined) {
@@ -104,9 +109,9 @@ class BridgedRequest implements ResponseSink, SocketUser {
     this.environ = environ;
     this.dispatcher = dispatcher;
     this.out = environ['rocket.response'];
-    const socket = socketOf(environ['rocket.connection']);
+    const socket = connectionSocket(environ['rocket.connection']);
     this.socket = socket;
-    const req = createRequest(environ, socket) as Internals;
+    const req = createRequest(environ, socket, dispatcher.IncomingMessage) as Internals;
     req[kBridged] = this;
     this.req = req;
     const input = environ['wsgi.input'] as WsgiInput & { ended?: boolean; buffered?: number };
@@ -117,7 +122,8 @@ class BridgedRequest implements ResponseSink, SocketUser {
     } else {
       req._read = readBody;
     }
-    const res = new http.ServerResponse(req) as unknown as InternalResponse & Bridged;
+    const res = new (dispatcher.ServerResponse ?? http.ServerResponse)(req) as unknown as InternalResponse & Bridged;
+    if (dispatcher.uniqueHeaders != null) setUniqueHeaders(res, dispatcher.uniqueHeaders);
     res[kBridged] = this;
     this.res = res;
     this.parser = new ResponseParser(this, req.method === 'HEAD');
@@ -188,7 +194,14 @@ class BridgedRequest implements ResponseSink, SocketUser {
   }
 
   prepared(head: PreparedHead): void {
-    this.out.startPrepared(head);
+    try {
+      // `res.sendDate = false`: Node wrote no Date, and the server adds none either.
+      this.out.startPrepared(this.res.sendDate ? head : { ...head, hasDate: true });
+    } catch (error) {
+      // A status the server cannot send as a final one (writeHead(100)): the app's error.
+      this.out.fail(error);
+      return;
+    }
     this.#headPending = true;
   }
 
@@ -333,8 +346,8 @@ function onSocketTimeout(this: BridgeSocket): void {
 }
 
 /** A genuine IncomingMessage for the request `environ` describes. */
-function createRequest(environ: Environ, socket: Socket | BridgeSocket): http.IncomingMessage {
-  const req = new http.IncomingMessage(socket as Socket) as Internals;
+function createRequest(environ: Environ, socket: Socket | BridgeSocket, Request = http.IncomingMessage): http.IncomingMessage {
+  const req = new Request(socket as Socket) as Internals;
   req.method = environ.REQUEST_METHOD;
   // The target exactly as sent: not decoded, not normalised (routers and signatures depend on it);
   // under a mount point, without the segments of the mount point.

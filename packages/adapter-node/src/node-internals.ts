@@ -78,3 +78,19 @@ export function responseDrained(res: http.ServerResponse): void {
 export function currentResponse(socket: object): http.ServerResponse | null {
   return (socket as InternalSocket)._httpMessage ?? null;
 }
+
+/** The symbol Node's server and responses keep the `uniqueHeaders` option under, found by its description. */
+const kUniqueHeaders: symbol | undefined = (() => {
+  const server = http.createServer({ uniqueHeaders: ['x-probe'] });
+  return Object.getOwnPropertySymbols(server).find((s) => s.description === 'kUniqueHeaders');
+})();
+
+/** `createServer({ uniqueHeaders })` as Node's server parsed it, or undefined. */
+export function uniqueHeadersOf(server: http.Server): unknown {
+  return kUniqueHeaders === undefined ? undefined : (server as unknown as Record<symbol, unknown>)[kUniqueHeaders];
+}
+
+/** Give `res` the server's `uniqueHeaders`, as node:http's parserOnIncoming does. */
+export function setUniqueHeaders(res: http.ServerResponse, value: unknown): void {
+  if (kUniqueHeaders !== undefined) (res as unknown as Record<symbol, unknown>)[kUniqueHeaders] = value;
+}

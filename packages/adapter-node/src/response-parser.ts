@@ -360,7 +360,8 @@ export class ResponseParser implements ChunkSink {
       }
       pos = next + 2;
     }
-    if (code < 200) {
+    // A 1xx in Node's own head is the app's final status (writeHead(100)): the server refuses it.
+    if (code < 200 && !trusted) {
       this.#sink.informational(code, eol > 12 ? text.slice(13, eol) : '', trusted ? splitLines(lines + text.slice(kept, end + 2)) : headers);
       return;
     }
@@ -370,7 +371,7 @@ export class ResponseParser implements ChunkSink {
     } else {
       this.#sink.head(code, eol > 12 ? text.slice(13, eol) : '', trusted ? splitLines(lines + text.slice(kept, end + 2)) : headers, close);
     }
-    if (this.#isHead || code === 204 || code === 304) {
+    if (this.#isHead || code < 200 || code === 204 || code === 304) {
       this.#state = State.NoBody;
       this.#finish(null);
       this.#state = State.NoBody;

@@ -7,8 +7,9 @@
 
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import { Rocket, type ClientErrorReply, type HttpError, type RocketOptions } from '@rocketserver/core';
-import { bridgeApp, type Dispatcher, type RequestListener } from './bridge.js';
+import { Rocket, type ClientErrorReply, type ConnectionInfo, type HttpError, type RocketOptions } from '@rocketserver/core';
+import { bridgeApp, connectionSocket, type Dispatcher, type RequestListener } from './bridge.js';
+import { uniqueHeadersOf } from './node-internals.js';
 import type { BridgeSocket } from './bridge-socket.js';
 import { ClientErrorSocket, clientError } from './client-error.js';
 
@@ -55,7 +56,8 @@ export class RocketServer extends http.Server {
     this.removeAllListeners('connection');
     this.removeAllListeners('listening');
     if (requestListener !== undefined) this.on('request', requestListener);
-    this.#rocketOptions = rocket ?? {};
+    // node:http's own Host check is off with requireHostHeader: false; Rocket's follows it.
+    this.#rocketOptions = httpOptions.requireHostHeader === false ? { requireHost: false, ...rocket } : (rocket ?? {});
     const self = this as unknown as Record<string, number | null>;
     this.#values = {
       keepAliveTimeout: self.keepAliveTimeout ?? 5000,
@@ -99,6 +101,9 @@ export class RocketServer extends http.Server {
         return server.timeout;
       },
       timedOut: (socket: BridgeSocket) => this.emit('timeout', socket),
+      IncomingMessage: httpOptions.IncomingMessage,
+      ServerResponse: httpOptions.ServerResponse as typeof http.ServerResponse | undefined,
+      uniqueHeaders: uniqueHeadersOf(this),
     };
     const server = this;
     this.#app = bridgeApp(dispatcher);
@@ -115,8 +120,21 @@ export class RocketServer extends http.Server {
       maxRequestsPerConnection: v.maxRequestsPerSocket ?? 0,
       ...(v.maxHeadersCount ? { maxHeaders: v.maxHeadersCount } : {}),
       onClientError: (error, reply) => this.#clientError(error, reply),
+      onConnection: (info) => this.#connection(info),
       ...this.#rocketOptions,
     };
+  }
+
+  /**
+   * node:http's `'connection'` (and, on TLS, `'secureConnection'`) with the connection's socket —
+   * made now only when someone listens; otherwise at the first request, as it costs memory.
+   */
+  #connection(info: ConnectionInfo): void {
+    const listened = this.listenerCount('connection') > 0 || (info.tls !== null && this.listenerCount('secureConnection') > 0);
+    if (!listened) return;
+    const socket = connectionSocket(info);
+    this.emit('connection', socket);
+    if (info.tls !== null) this.emit('secureConnection', socket);
   }
 
   /** A request refused before it was dispatched goes to `'clientError'` listeners, if there are any. */

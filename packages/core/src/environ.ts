@@ -35,6 +35,14 @@ export interface TlsInfo {
   peerCertificatePem: string | null;
   /** The client certificate as `tls.TLSSocket.getPeerCertificate()` gives it (`{}` without one). */
   getPeerCertificate(detailed?: boolean): object;
+  /** The server name the client asked for (SNI), or false. */
+  servername: string | false;
+  /** The cipher as `tls.TLSSocket.getCipher()` gives it (`name`, `standardName`, `version`). */
+  getCipher(): { name: string; standardName: string; version: string } | undefined;
+  /** The TLS session, as `tls.TLSSocket.getSession()` gives it. */
+  getSession(): Buffer | undefined;
+  /** Keying material (RFC 5705), as `tls.TLSSocket.exportKeyingMaterial()` gives it. */
+  exportKeyingMaterial(length: number, label: string, context?: Buffer): Buffer;
 }
 
 /**

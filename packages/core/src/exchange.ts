@@ -233,6 +233,10 @@ export class Exchange implements GatewayExchange, ResponseOwner, BodySource, Chu
     this.conn.responseAborted(this, reason);
   }
 
+  responseFailed(error: unknown): void {
+    this.appFailed(error);
+  }
+
   continueSent(): void {
     this.#expectContinue = false;
   }

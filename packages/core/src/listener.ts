@@ -317,6 +317,10 @@ export class Listener {
         authorized: socket.authorized,
         peerCertificatePem,
         getPeerCertificate: (detailed) => socket.getPeerCertificate(detailed === true),
+        servername: (socket as tls.TLSSocket & { servername?: string | false }).servername ?? false,
+        getCipher: () => socket.getCipher(),
+        getSession: () => socket.getSession(),
+        exportKeyingMaterial: (length, label, context) => socket.exportKeyingMaterial(length, label, context as Buffer),
       };
       // Read by the TLS socket from what it wraps (a PROXY header reader handed it over).
       const parent = (socket as tls.TLSSocket & { _parent?: net.Socket })._parent;

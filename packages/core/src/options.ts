@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { createRequire } from 'node:module';
 import type { AccessLogFormat } from './access-log.js';
 import type { ClientErrorHook } from './client-error.js';
+import type { ConnectionInfo } from './environ.js';
 import { LOG_LEVELS, type LogLevel } from './logging.js';
 import { RocketError } from './errors.js';
 import { AddressList } from './ip.js';
@@ -102,6 +103,8 @@ export interface RocketOptions {
   metricsInterface?: unknown;
   /** Answers requests refused before any app saw them, instead of Rocket's own response. Default none. */
   onClientError?: ClientErrorHook | null;
+  /** Told of every connection accepted, before it is read (node:http's 'connection' event). Default none. */
+  onConnection?: ((connection: ConnectionInfo) => void) | null;
   /** Expect a PROXY protocol header (`'v1'`, `'v2'` or either, `'auto'`) on every interface from the peers of `proxyAllowIps`. Default false. */
   proxyProtocol?: false | 'v1' | 'v2' | 'auto';
   /** Who may send a PROXY header: addresses and CIDR networks, comma-separated or a list; `'*'` = anyone. Default `'127.0.0.1,::1'`. */
@@ -238,6 +241,11 @@ export const OPTIONS: { readonly [K in keyof RocketOptions]-?: OptionSpec<K> } =
     default: () => null,
     check: (v) => (v === null || typeof v === 'function' ? undefined : 'must be a function or null'),
     doc: "(error, reply) => boolean: answer a request refused before any app saw it; true = answered (node:http's 'clientError')",
+  },
+  onConnection: {
+    default: () => null,
+    check: (v) => (v === null || typeof v === 'function' ? undefined : 'must be a function or null'),
+    doc: "(connection) => void: told of every connection accepted, before it is read (node:http's 'connection')",
   },
   proxyProtocol: {
     default: () => false,

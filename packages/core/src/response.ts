@@ -63,6 +63,8 @@ export interface ResponseOwner {
   send(data: string | Buffer): void;
   /** The application gave up on the response (rocket.response's abort): cut the connection. */
   responseAborted(reason: unknown): void;
+  /** The application failed while writing by calls (rocket.response's fail): as if it had thrown. */
+  responseFailed(error: unknown): void;
   /** A `100 Continue` went out through {@link Response.informational}. */
   continueSent(): void;
   /** The response waits for the client to read (the socket buffer is full). */
@@ -100,6 +102,8 @@ export interface ResponseChannel {
   flush(): void;
   end(trailers?: readonly string[]): void;
   abort(reason?: unknown): void;
+  /** The app failed: a 500 (and a logged error) when nothing was sent yet, else the connection is cut. */
+  fail(error: unknown): void;
   drained(): Promise<void>;
   onClose(listener: (reason: unknown) => void): void;
   /** True once the response is complete, or was given up. */
@@ -614,6 +618,15 @@ export class Response implements ResponseChannel {
   abort(reason?: unknown): void {
     if (this.#state === State.Aborted || this.#state === State.Ended) return;
     this.#owner.responseAborted(reason);
+  }
+
+  /**
+   * The application failed: answered as a gateway app that throws — a 500 and a logged error
+   * while nothing was sent, the connection cut after that.
+   */
+  fail(error: unknown): void {
+    if (this.#state === State.Aborted || this.#state === State.Ended) return;
+    this.#owner.responseFailed(error);
   }
 
   /**

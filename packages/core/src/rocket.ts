@@ -457,6 +457,18 @@ export class Rocket {
     };
   }
 
+  /** The onConnection hook hears of a new connection; a hook that throws costs that connection only. */
+  #announce(info: ConnectionInfo): void {
+    const hook = this.options.onConnection;
+    if (hook === null || hook === undefined) return;
+    try {
+      hook(info);
+    } catch (error) {
+      this.#logs.errors.error(`the onConnection hook threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      info.destroy();
+    }
+  }
+
   #accept(socket: Socket, info: ConnectionInfo, context: ServerContext = this.#context): void {
     if (this.#state === State.Starting) {
       // A socket passed in (systemd, a cluster primary) may hold connections before every
@@ -472,6 +484,7 @@ export class Rocket {
     this.#accepted++;
     const conn = new Connection(socket, context, info);
     this.#connections.add(conn);
+    if (context === this.#context) this.#announce(info);
     // Accepted while stopping (the last accepts before the listeners close, a TLS handshake that
     // ends now): its request is still served, as the only one.
     if (this.#state === State.Stopping && this.#drained !== null) {
