@@ -6,11 +6,11 @@
 
 import { hostname } from 'node:os';
 import { createRequire } from 'node:module';
-import type { AccessLogFormat } from './access-log.js';
-import type { ClientErrorHook } from './client-error.js';
-import { LOG_LEVELS, type LogLevel } from './logging.js';
+import type { AccessLogFormat } from './observability/access-log.js';
+import type { ClientErrorHook } from './gateway/client-error.js';
+import { LOG_LEVELS, type LogLevel } from './observability/logging.js';
 import { RocketError } from './errors.js';
-import { AddressList } from './ip.js';
+import { AddressList } from './http/ip.js';
 
 /** The package version, read from package.json so it follows releases. */
 export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;

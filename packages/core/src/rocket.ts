@@ -11,26 +11,26 @@
 
 import cluster from 'node:cluster';
 import type { Socket } from 'node:net';
-import { Connection, type ServerContext } from './connection.js';
-import type { ConnectionInfo, ServerInfo, WsgiErrors } from './environ.js';
+import { Connection, type ServerContext } from './engine/connection.js';
+import type { ConnectionInfo, ServerInfo, WsgiErrors } from './gateway/environ.js';
 import { RocketError } from './errors.js';
-import { fileWrapper } from './file-wrapper.js';
-import type { GatewayApp } from './gateway.js';
+import { fileWrapper } from './gateway/file-wrapper.js';
+import type { GatewayApp } from './gateway/run-app.js';
 import type { ChunkedLimits } from './http/chunked.js';
 import type { HeadLimits } from './http/request-head.js';
-import { parseInterfaces, type BindSpec } from './interfaces.js';
-import { AddressList } from './ip.js';
-import { expandActivated } from './socket-activation.js';
-import { Listener, type BoundAddress, type ListenerSettings } from './listener.js';
-import { Monitor } from './monitor.js';
+import { parseInterfaces, type BindSpec } from './engine/bind.js';
+import { AddressList } from './http/ip.js';
+import { expandActivated } from './engine/socket-activation.js';
+import { Listener, type BoundAddress, type ListenerSettings } from './engine/listener.js';
+import { Monitor } from './engine/monitor.js';
 import { resolveOptions, type Logger, type ResolvedOptions, type RocketOptions } from './options.js';
-import { WorkerPool, type PoolStats } from './pool.js';
+import { WorkerPool, type PoolStats } from './engine/pool.js';
 import { installSignalHandlers } from './signals.js';
-import { staticFiles } from './static-files.js';
-import { Executor, provideFutures } from './futures.js';
-import { compileAccessFormat, type AccessRecord } from './access-log.js';
-import { LogChannels } from './logging.js';
-import { metricsSource, prometheusTextOf, RequestMetrics, type MetricsSource } from './metrics.js';
+import { staticFiles } from './apps/static-files.js';
+import { Executor, provideFutures } from './apps/futures.js';
+import { compileAccessFormat, type AccessRecord } from './observability/access-log.js';
+import { LogChannels } from './observability/logging.js';
+import { metricsSource, prometheusTextOf, RequestMetrics, type MetricsSource } from './observability/metrics.js';
 import { attachWorker, checkReusePort, gatherMetrics, Supervisor, workerCount, workerNumber, type WorkerReport } from './workers.js';
 
 /** What a method needs to run, as in Rocket: `{ wsgi_app }` for the `wsgi` method. */

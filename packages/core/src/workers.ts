@@ -25,8 +25,8 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { RocketError } from './errors.js';
-import type { BoundAddress } from './listener.js';
-import type { MetricsSource } from './metrics.js';
+import type { BoundAddress } from './engine/listener.js';
+import type { MetricsSource } from './observability/metrics.js';
 import type { Logger } from './options.js';
 
 /** The environment variable that tells a process it is a Rocket worker, and its number. */

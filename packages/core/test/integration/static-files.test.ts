@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mount, Rocket, type GatewayApp } from '@rocketserver/core';
-import { FileBody, staticFiles } from '../../src/static-files.js';
+import { FileBody, staticFiles } from '../../src/apps/static-files.js';
 import { RawClient, parseResponse, type RawResponse } from '../helpers/raw-client.js';
 import { memoryLogger, serve } from '../helpers/server.js';
 

@@ -11,7 +11,7 @@ import {
   type ConnectionInfo,
   type ServerInfo,
   type WsgiInput,
-} from '../../src/environ.js';
+} from '../../src/gateway/environ.js';
 import { HeadScan, parseRequestHead, type RequestHead } from '../../src/http/request-head.js';
 
 const LIMITS = { maxRequestLine: 8192, maxHeaderSize: 16384, maxHeaders: 100 };

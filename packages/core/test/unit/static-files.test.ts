@@ -4,8 +4,8 @@
  */
 
 import { describe, expect, test } from 'vitest';
-import { contentTypeFor } from '../../src/mime.js';
-import { escapeHtml, matchesAnyTag, parseHttpDate, parseRange, parseRequestPath } from '../../src/static-files.js';
+import { contentTypeFor } from '../../src/apps/mime.js';
+import { escapeHtml, matchesAnyTag, parseHttpDate, parseRange, parseRequestPath } from '../../src/apps/static-files.js';
 
 describe('parseRequestPath', () => {
   test.each([

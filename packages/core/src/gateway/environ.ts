@@ -3,7 +3,7 @@
  * Pure: no sockets are touched here; everything arrives as values.
  */
 
-import type { RequestHead } from './http/request-head.js';
+import type { RequestHead } from '../http/request-head.js';
 import type { ResponseChannel } from './response.js';
 
 /** The `wsgi.input` stream: the request body, read asynchronously. */

@@ -46,10 +46,10 @@
 import { constants, type Stats } from 'node:fs';
 import { open, readdir, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
-import type { Environ } from './environ.js';
-import type { GatewayApp, GatewayBody } from './gateway.js';
+import type { Environ } from '../gateway/environ.js';
+import type { GatewayApp, GatewayBody } from '../gateway/run-app.js';
 import { contentTypeFor } from './mime.js';
-import type { ResponseHeaders, StartResponse } from './response.js';
+import type { ResponseHeaders, StartResponse } from '../gateway/response.js';
 
 /** The options of the `fs` method (Rocket's `app_info`). */
 export interface StaticFilesOptions {

@@ -4,18 +4,18 @@
  * connection, so a failed request cannot leak its status or size into the next one's log line.
  */
 
-import { BodyInput, EMPTY_INPUT, type BodySource } from './body.js';
-import { buildEnviron, type Environ } from './environ.js';
-import { applyForwarded } from './forwarded.js';
-import { ChunkedDecoder, type ChunkSink } from './http/chunked.js';
-import type { BodyFraming } from './http/framing.js';
-import type { RequestHead } from './http/request-head.js';
-import { runGateway, type GatewayExchange } from './gateway.js';
-import { Response, type ResponseOwner } from './response.js';
+import { BodyInput, EMPTY_INPUT, type BodySource } from '../gateway/body.js';
+import { buildEnviron, type Environ } from '../gateway/environ.js';
+import { applyForwarded } from '../gateway/forwarded.js';
+import { ChunkedDecoder, type ChunkSink } from '../http/chunked.js';
+import type { BodyFraming } from '../http/framing.js';
+import type { RequestHead } from '../http/request-head.js';
+import { runGateway, type GatewayExchange } from '../gateway/run-app.js';
+import { Response, type ResponseOwner } from '../gateway/response.js';
 import type { Socket } from 'node:net';
 import type { Connection } from './connection.js';
-import { RocketError } from './errors.js';
-import { CONNECTION_UPGRADE, connectionOptions } from './http/framing.js';
+import { RocketError } from '../errors.js';
+import { CONNECTION_UPGRADE, connectionOptions } from '../http/framing.js';
 
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 const CONTINUE_10 = 'HTTP/1.0 100 Continue\r\n\r\n';

@@ -15,7 +15,7 @@
  * stay as they are. Levels are filtered per channel before the logger sees anything.
  */
 
-import type { Logger } from './options.js';
+import type { Logger } from '../options.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 

@@ -37,23 +37,23 @@
 
 import type { Socket } from 'node:net';
 import diagnostics from 'node:diagnostics_channel';
-import type { AccessRecord } from './access-log.js';
-import type { ClientErrorReply } from './client-error.js';
-import type { ConnectionInfo, ServerInfo } from './environ.js';
-import { HttpError, RocketError } from './errors.js';
+import type { AccessRecord } from '../observability/access-log.js';
+import type { ClientErrorReply } from '../gateway/client-error.js';
+import type { ConnectionInfo, ServerInfo } from '../gateway/environ.js';
+import { HttpError, RocketError } from '../errors.js';
 import { describeError, Exchange } from './exchange.js';
-import type { GatewayApp } from './gateway.js';
-import type { ChunkedLimits } from './http/chunked.js';
-import { connectionOptions, requestBodyFraming, requestWantsKeepAlive, trimOWS } from './http/framing.js';
-import { HeadScan, parseRequestHead, type HeadLimits, type RequestHead } from './http/request-head.js';
-import { errorResponse } from './http/response-head.js';
+import type { GatewayApp } from '../gateway/run-app.js';
+import type { ChunkedLimits } from '../http/chunked.js';
+import { connectionOptions, requestBodyFraming, requestWantsKeepAlive, trimOWS } from '../http/framing.js';
+import { HeadScan, parseRequestHead, type HeadLimits, type RequestHead } from '../http/request-head.js';
+import { errorResponse } from '../http/response-head.js';
 import { TimerKind, type Monitor, type TimerEntry } from './monitor.js';
-import type { AddressList } from './ip.js';
-import type { LogChannels } from './logging.js';
-import type { RequestMetrics } from './metrics.js';
-import type { Logger, ResolvedOptions } from './options.js';
+import type { AddressList } from '../http/ip.js';
+import type { LogChannels } from '../observability/logging.js';
+import type { RequestMetrics } from '../observability/metrics.js';
+import type { Logger, ResolvedOptions } from '../options.js';
 import type { PoolMember, WorkerPool } from './pool.js';
-import { httpDate } from './response.js';
+import { httpDate } from '../gateway/response.js';
 
 /** What a connection needs from its server. */
 export interface ServerContext {
