@@ -24,11 +24,12 @@ import { demoApp } from './apps/demo.js';
 import { RocketError } from './errors.js';
 import type { GatewayApp } from './gateway/run-app.js';
 import type { Interface } from './engine/bind.js';
-import { LOG_LEVELS, type LogLevel } from './observability/logging.js';
-import { OPTIONS, VERSION, resolveOptions, type Logger, type RocketOptions } from './options.js';
+import { LOG_LEVELS, type Logger, type LogLevel } from './observability/logging.js';
+import { OPTIONS, resolveOptions, type RocketOptions } from './options.js';
+import { VERSION } from './version.js';
 import { Rocket } from './rocket.js';
 import { staticFiles } from './apps/static-files.js';
-import { workerNumber } from './workers.js';
+import { workerNumber } from './observability/worker-number.js';
 
 /** A wrong command line: reported in one line, exit status 2. */
 class UsageError extends Error {}

@@ -8,7 +8,8 @@
  */
 
 export { Rocket, type AppInfo, type Method, type RocketStats } from './rocket.js';
-export { OPTIONS, VERSION, defaultLogger, resolveOptions, type Logger, type RocketOptions, type ResolvedOptions } from './options.js';
+export { OPTIONS, defaultLogger, resolveOptions, type RocketOptions, type ResolvedOptions } from './options.js';
+export { VERSION } from './version.js';
 export { HttpError, RocketError, type HttpErrorCode, type RocketErrorCode } from './errors.js';
 export type { Environ, WsgiInput, WsgiErrors, ConnectionInfo, TlsInfo } from './gateway/environ.js';
 export type { ClientErrorHook, ClientErrorReply } from './gateway/client-error.js';
@@ -21,7 +22,7 @@ export { demoApp } from './apps/demo.js';
 export { mount } from './apps/mount.js';
 export { staticFiles, FileBody, type StaticFilesOptions } from './apps/static-files.js';
 export { compileAccessFormat, type AccessRecord, type AccessLogFormat } from './observability/access-log.js';
-export { LogChannel, LogChannels, type LogLevel } from './observability/logging.js';
+export { LogChannel, LogChannels, type Logger, type LogLevel } from './observability/logging.js';
 export {
   Executor,
   WSGIExecutor,

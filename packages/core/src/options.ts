@@ -5,23 +5,13 @@
  */
 
 import { hostname } from 'node:os';
-import { createRequire } from 'node:module';
 import type { AccessLogFormat } from './observability/access-log.js';
 import type { ClientErrorHook } from './gateway/client-error.js';
-import { LOG_LEVELS, type LogLevel } from './observability/logging.js';
+import { LOG_LEVELS, type Logger, type LogLevel } from './observability/logging.js';
 import { RocketError } from './errors.js';
+import { VERSION } from './version.js';
 import { AddressList } from './http/ip.js';
 
-/** The package version, read from package.json so it follows releases. */
-export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
-
-/** Anything with the four usual level methods: `console`, pino, winston, bunyan… */
-export interface Logger {
-  debug(message: string, ...args: unknown[]): void;
-  info(message: string, ...args: unknown[]): void;
-  warn(message: string, ...args: unknown[]): void;
-  error(message: string, ...args: unknown[]): void;
-}
 
 export interface RocketOptions {
   /** Workers kept ready; a worker serves one connection at a time. Default 10. */

@@ -23,15 +23,16 @@ import { AddressList } from './http/ip.js';
 import { expandActivated } from './engine/socket-activation.js';
 import { Listener, type BoundAddress, type ListenerSettings } from './engine/listener.js';
 import { Monitor } from './engine/monitor.js';
-import { resolveOptions, type Logger, type ResolvedOptions, type RocketOptions } from './options.js';
+import { resolveOptions, type ResolvedOptions, type RocketOptions } from './options.js';
 import { WorkerPool, type PoolStats } from './engine/pool.js';
 import { installSignalHandlers } from './signals.js';
 import { staticFiles } from './apps/static-files.js';
 import { Executor, provideFutures } from './apps/futures.js';
 import { compileAccessFormat, type AccessRecord } from './observability/access-log.js';
-import { LogChannels } from './observability/logging.js';
+import { LogChannels, type Logger } from './observability/logging.js';
 import { metricsSource, prometheusTextOf, RequestMetrics, type MetricsSource } from './observability/metrics.js';
-import { attachWorker, checkReusePort, gatherMetrics, Supervisor, workerCount, workerNumber, type WorkerReport } from './workers.js';
+import { attachWorker, checkReusePort, gatherMetrics, Supervisor, workerCount, type WorkerReport } from './workers.js';
+import { workerNumber } from './observability/worker-number.js';
 
 /** What a method needs to run, as in Rocket: `{ wsgi_app }` for the `wsgi` method. */
 export interface AppInfo {

@@ -51,7 +51,8 @@ import { TimerKind, type Monitor, type TimerEntry } from './monitor.js';
 import type { AddressList } from '../http/ip.js';
 import type { LogChannels } from '../observability/logging.js';
 import type { RequestMetrics } from '../observability/metrics.js';
-import type { Logger, ResolvedOptions } from '../options.js';
+import type { Logger } from '../observability/logging.js';
+import type { ResolvedOptions } from '../options.js';
 import type { PoolMember, WorkerPool } from './pool.js';
 import { httpDate } from '../gateway/response.js';
 

@@ -12,7 +12,7 @@ import type { ConnectionInfo, TlsInfo } from '../gateway/environ.js';
 import { RocketError } from '../errors.js';
 import type { BindSpec } from './bind.js';
 import type { AddressList } from '../http/ip.js';
-import type { Logger } from '../options.js';
+import type { Logger } from '../observability/logging.js';
 import { detectProxyHeader, parseProxyHeader, type ProxyHeader, type ProxyProtocolMode } from '../http/proxy-protocol.js';
 
 /** What an interface was actually bound to. */

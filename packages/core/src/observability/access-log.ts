@@ -3,7 +3,7 @@
  * Apache's `%` directives. Pure: a finished request in, a line out.
  */
 
-import { workerNumber } from '../workers.js';
+import { workerNumber } from './worker-number.js';
 
 /** What is known about a request once its response is done (or refused). */
 export interface AccessRecord {
