@@ -39,35 +39,23 @@ import type { Socket } from 'node:net';
 import diagnostics from 'node:diagnostics_channel';
 import type { AccessRecord } from '../observability/access-log.js';
 import type { ClientErrorReply } from '../gateway/client-error.js';
-import type { ConnectionInfo, ServerInfo } from '../gateway/environ.js';
-import { HttpError, RocketError } from '../errors.js';
-import { describeError, Exchange } from './exchange.js';
-import type { GatewayApp } from '../gateway/run-app.js';
-import type { ChunkedLimits } from '../http/chunked.js';
+import type { ConnectionInfo } from '../gateway/environ.js';
+import { describeError, HttpError, RocketError } from '../errors.js';
+import { Exchange, type ExchangeHost, type ExchangeServer } from './exchange.js';
 import { connectionOptions, requestBodyFraming, requestWantsKeepAlive, trimOWS } from '../http/framing.js';
 import { HeadScan, parseRequestHead, type HeadLimits, type RequestHead } from '../http/request-head.js';
 import { errorResponse } from '../http/response-head.js';
 import { TimerKind, type Monitor, type TimerEntry } from './monitor.js';
-import type { AddressList } from '../http/ip.js';
 import type { LogChannels } from '../observability/logging.js';
 import type { RequestMetrics } from '../observability/metrics.js';
-import type { Logger } from '../observability/logging.js';
-import type { ResolvedOptions } from '../options.js';
 import type { PoolMember, WorkerPool } from './pool.js';
 import { httpDate } from '../gateway/response.js';
 
 /** What a connection needs from its server. */
-export interface ServerContext {
-  readonly app: GatewayApp;
-  readonly options: ResolvedOptions;
-  readonly logger: Logger;
+export interface ServerContext extends ExchangeServer {
   readonly monitor: Monitor;
   readonly pool: WorkerPool;
-  readonly serverInfo: ServerInfo;
   readonly headLimits: HeadLimits;
-  readonly chunkedLimits: ChunkedLimits;
-  /** Whole seconds for the `Keep-Alive: timeout=N` hint; 0 sends none. */
-  readonly keepAliveHint: number;
   /** True while the server stops: no response keeps its connection open. */
   readonly stopping: boolean;
   connectionClosed(conn: Connection): void;
@@ -79,8 +67,6 @@ export interface ServerContext {
   accessLine(): ((record: AccessRecord) => string) | null;
   /** How many connections wait, idle, for a request (for maxIdleConnections). */
   idleConnections(): number;
-  /** Peers whose forwarded headers gateway apps believe; null: nobody's. */
-  readonly forwardedAllowIps: AddressList | null;
 }
 
 const enum State {
@@ -115,7 +101,7 @@ const LAST_CALL_MS = 500;
 const kConnection = Symbol('rocket.connection');
 type OwnedSocket = Socket & { [kConnection]?: Connection };
 
-export class Connection implements TimerEntry, PoolMember {
+export class Connection implements TimerEntry, PoolMember, ExchangeHost {
   readonly socket: Socket;
   readonly server: ServerContext;
   readonly info: ConnectionInfo;
