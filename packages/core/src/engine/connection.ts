@@ -36,23 +36,19 @@
  */
 
 import type { Socket } from 'node:net';
-import diagnostics from 'node:diagnostics_channel';
-import type { AccessRecord } from '../observability/access-log.js';
-import type { ClientErrorReply } from '../gateway/client-error.js';
 import type { ConnectionInfo } from '../gateway/environ.js';
-import { describeError, HttpError, RocketError } from '../errors.js';
+import { describeError, HttpError } from '../errors.js';
 import { Exchange, type ExchangeHost, type ExchangeServer } from './exchange.js';
-import { connectionOptions, requestBodyFraming, requestWantsKeepAlive, trimOWS } from '../http/framing.js';
+import { connectionOptions, requestBodyFraming, requestWantsKeepAlive } from '../http/framing.js';
 import { HeadScan, parseRequestHead, type HeadLimits, type RequestHead } from '../http/request-head.js';
-import { errorResponse } from '../http/response-head.js';
 import { TimerKind, type Monitor, type TimerEntry } from './monitor.js';
-import type { LogChannels } from '../observability/logging.js';
-import type { RequestMetrics } from '../observability/metrics.js';
+import { requestStart } from '../observability/diagnostics.js';
+import { checkExpect, firstLine, offerToHook, publicDetail, refusalBytes, refusalHeaders } from './refusals.js';
+import { accountExchange, accountRefusal, type AccountingServer, type Refused } from './accounting.js';
 import type { PoolMember, WorkerPool } from './pool.js';
-import { httpDate } from '../gateway/response.js';
 
 /** What a connection needs from its server. */
-export interface ServerContext extends ExchangeServer {
+export interface ServerContext extends ExchangeServer, AccountingServer {
   readonly monitor: Monitor;
   readonly pool: WorkerPool;
   readonly headLimits: HeadLimits;
@@ -61,10 +57,6 @@ export interface ServerContext extends ExchangeServer {
   connectionClosed(conn: Connection): void;
   /** The connection was handed over (an Upgrade); its socket is no longer served as HTTP. */
   connectionDetached(conn: Connection, socket: Socket): void;
-  readonly logs: LogChannels;
-  readonly metrics: RequestMetrics;
-  /** The access log's line builder; null when the access log is off. */
-  accessLine(): ((record: AccessRecord) => string) | null;
   /** How many connections wait, idle, for a request (for maxIdleConnections). */
   idleConnections(): number;
 }
@@ -89,8 +81,6 @@ const LINGER_MS = 2000;
 const IDLE_GRACE_MS = 1000;
 /** Text gathered in a batch beyond which it is written at once, so output backpressure sees it. */
 const BATCH_TEXT_LIMIT = 16 * 1024;
-/** `Retry-After` on a 503, in seconds. */
-const RETRY_AFTER = 5;
 /**
  * How long after its last response a retired keep-alive connection stays open for the request its
  * client may already be sending: a client reusing a connection sends at once, one that waited this
@@ -516,7 +506,7 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
   /** The response was sent and the app closed its body. */
   exchangeDone(exchange: Exchange, keepAlive: boolean): void {
     if (exchange !== this.#exchange || this.#state !== State.Exchange) return;
-    this.#accountExchange(exchange);
+    accountExchange(this.server, this.info, exchange);
     this.#guard(function (this: Connection) {
       if (!keepAlive) {
         this.#requests++;
@@ -566,7 +556,7 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
       );
       exchange.kill(error);
       if (committed) {
-        this.#accountExchange(exchange);
+        accountExchange(this.server, this.info, exchange);
         this.#abort();
       } else {
         this.#sendError(500, publicDetail(error), '', exchange.isHead, { exchange });
@@ -577,7 +567,7 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
   /** The app aborted its response (rocket.response's abort): cut the connection, whatever was sent. */
   responseAborted(exchange: Exchange, reason: unknown): void {
     if (exchange !== this.#exchange || this.#state !== State.Exchange) return;
-    this.#accountExchange(exchange);
+    accountExchange(this.server, this.info, exchange);
     this.server.logger.debug(`${exchange.requestLine}: the application aborted the response: ${describeError(reason)}`);
     exchange.kill(reason ?? new Error('the response was aborted'));
     this.#abort();
@@ -610,7 +600,7 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
     // Back to the initial flow state: the next 'data' listener starts the flow, and nothing
     // arriving meanwhile is lost.
     (socket as unknown as { readableFlowing: boolean | null }).readableFlowing = null;
-    this.#accountExchange(exchange, exchange.response.statusCode || 101);
+    accountExchange(this.server, this.info, exchange, exchange.response.statusCode || 101);
     this.server.connectionDetached(this, socket);
     return { socket, head };
   }
@@ -688,7 +678,7 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
 
   /** Refuse a new connection because the queue is full: 503 with Retry-After, then close. */
   rejectOverloaded(): void {
-    this.#sendError(503, 'the server is overloaded, retry later', `Retry-After: ${RETRY_AFTER}\r\n`, false, {});
+    this.#sendError(503, 'the server is overloaded, retry later', refusalHeaders(503), false, {});
   }
 
   // ---- errors, timeouts, closing ----
@@ -711,80 +701,18 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
       }
       if (committed) {
         this.server.logger.debug(`connection ${this.info.id}: ${error.message} after the response head was sent`);
-        this.#accountExchange(exchange);
+        accountExchange(this.server, this.info, exchange);
         this.#abort();
         return;
       }
     }
     this.server.logger.debug(`connection ${this.info.id}: ${error.status} ${error.code}: ${error.message}`);
-    const about: Refused = { exchange, head: head ?? this.#queuedHead, rawLine: exchange === null && head === null ? this.#firstLine() : undefined };
+    const about: Refused = { exchange, head: head ?? this.#queuedHead, rawLine: exchange === null && head === null ? firstLine(this.#buf, this.#start, this.#end) : undefined };
     if (exchange === null && error.status !== 503 && this.#offerClientError(error)) {
-      this.#account(error.status, 0, about);
+      accountRefusal(this.server, this.info, error.status, 0, about, this.#headStarted);
       return;
     }
-    this.#sendError(error.status, error.message, error.status === 503 ? `Retry-After: ${RETRY_AFTER}\r\n` : '', isHead, about);
-  }
-
-  /** The first line of what was received of a refused request, for the access log. */
-  #firstLine(): string {
-    if (this.#buf === null || this.#start === this.#end) return '-';
-    const end = Math.min(this.#end, this.#start + FIRST_LINE_LIMIT);
-    const text = this.#buf.toString('latin1', this.#start, end).replace(/^(?:\r\n)+/, '');
-    const eol = text.search(/[\r\n]/);
-    return eol === -1 ? text : text.slice(0, eol);
-  }
-
-  /** A request is over: once in the metrics, the access log and diagnostics_channel. */
-  #accountExchange(exchange: Exchange, status = exchange.response.statusCode): void {
-    if (exchange.accounted) return;
-    exchange.accounted = true;
-    const metrics = this.server.metrics;
-    metrics.inFlight--;
-    const durationMs = performance.now() - exchange.startTime;
-    const bytes = exchange.response.bytesSent;
-    metrics.responded(status, durationMs, false);
-    this.#logAccess(status, bytes, exchange.head, exchange.receivedAt, durationMs, '-', exchange.environ.REMOTE_ADDR);
-    if (requestFinish.hasSubscribers) requestFinish.publish({ environ: exchange.environ, connection: this.info, status, bytes, durationMs });
-  }
-
-  /** A response the server made itself (a refusal, a 500, a 503): metrics and access log. */
-  #account(status: number, bytes: number, about: Refused): void {
-    const exchange = about.exchange ?? null;
-    if (exchange !== null) {
-      if (exchange.accounted) return;
-      exchange.accounted = true;
-      this.server.metrics.inFlight--;
-    }
-    const startedAt = exchange?.receivedAt ?? (this.#headStarted || Date.now());
-    const durationMs = exchange !== null ? performance.now() - exchange.startTime : Date.now() - startedAt;
-    this.server.metrics.responded(status, durationMs, status < 500);
-    this.#logAccess(status, bytes, exchange?.head ?? about.head ?? null, startedAt, durationMs, about.rawLine ?? '-', exchange?.environ.REMOTE_ADDR ?? this.info.remoteAddress);
-    if (exchange !== null && requestFinish.hasSubscribers) {
-      requestFinish.publish({ environ: exchange.environ, connection: this.info, status, bytes, durationMs });
-    }
-  }
-
-  /** `remoteAddress`: the client as the environ has it, after a trusted proxy's forwarded headers. */
-  #logAccess(status: number, bytes: number, head: RequestHead | null, startTime: number, durationMs: number, rawLine: string, remoteAddress: string): void {
-    const requests = this.server.logs.requests;
-    if (!requests.enabled('info')) return;
-    const line = this.server.accessLine();
-    if (line === null) return;
-    const version = head === null ? '' : head.version === 11 ? 'HTTP/1.1' : 'HTTP/1.0';
-    requests.info(
-      line({
-        remoteAddress,
-        requestLine: head === null ? rawLine : `${head.method} ${head.target} ${version}`,
-        method: head?.method ?? '',
-        target: head?.target ?? '',
-        protocol: version,
-        status,
-        bytes,
-        startTime,
-        durationMs,
-        header: (name) => (head === null ? undefined : headerValue(head.rawHeaders, name)),
-      }),
-    );
+    this.#sendError(error.status, error.message, refusalHeaders(error.status), isHead, about);
   }
 
   /**
@@ -796,40 +724,8 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
     const hook = this.server.options.onClientError;
     if (hook === null) return false;
     const received = this.#buf === null ? Buffer.alloc(0) : Buffer.from(this.#buf.subarray(this.#start, this.#end));
-    let open = true;
-    const socket = this.socket;
-    const reply: ClientErrorReply = {
-      info: this.info,
-      received,
-      write: (data) => {
-        if (open && !socket.destroyed) socket.write(data);
-      },
-      end: (data) => {
-        if (!open) return;
-        open = false;
-        if (socket.destroyed) return;
-        if (data === undefined) socket.end();
-        else socket.end(data);
-      },
-      destroy: () => {
-        open = false;
-        // What the hook wrote is still corked: hand it to the system first, as a write followed
-        // by destroy() on a plain socket would have.
-        while (socket.writableCorked > 0) socket.uncork();
-        socket.destroy();
-      },
-    };
-    let handled: boolean;
-    try {
-      handled = hook(error, reply) === true;
-    } catch (hookError) {
-      this.server.logger.error(`the onClientError hook threw: ${describeError(hookError)}`);
-      handled = false;
-    }
-    if (!handled) {
-      open = false;
-      return false;
-    }
+    const taken = offerToHook(hook, error, this.socket, this.info, received, this.server.logger);
+    if (taken === null) return false;
     // Stop serving as #shutdown does, but leave the ending to the hook.
     if (this.#state === State.Queued) this.server.pool.remove(this);
     this.#state = State.Closing;
@@ -840,9 +736,9 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
     this.#flushBatch();
     if (this.#paused) {
       this.#paused = false;
-      socket.resume();
+      this.socket.resume();
     }
-    if (open) {
+    if (taken.isOpen()) {
       const socketTimeout = this.server.options.socketTimeout * 1000;
       this.server.monitor.arm(this, TimerKind.Linger, socketTimeout > 0 ? socketTimeout : LINGER_MS);
     }
@@ -850,11 +746,9 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
   }
 
   #sendError(status: number, detail: string | undefined, extraHeaders: string, isHead: boolean, about: Refused): void {
-    const options = this.server.options;
-    const response = errorResponse(status, detail, httpDate(), options.serverSoftware || null, extraHeaders, isHead, options.protocol);
-    const bytes = Buffer.from(response, 'utf8');
+    const { bytes, bodyLength } = refusalBytes(this.server.options, status, detail, extraHeaders, isHead);
     this.send(bytes);
-    this.#account(status, bytes.length - (response.indexOf('\r\n\r\n') + 4), about);
+    accountRefusal(this.server, this.info, status, bodyLength, about, this.#headStarted);
     this.#shutdown();
   }
 
@@ -902,7 +796,7 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
     const exchange = this.#exchange;
     if (exchange === null || exchange.accounted) return;
     if (exchange.response.committed) {
-      this.#accountExchange(exchange);
+      accountExchange(this.server, this.info, exchange);
     } else {
       exchange.accounted = true;
       this.server.metrics.inFlight--;
@@ -1080,48 +974,10 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
 }
 
 /**
- * RFC 9110 §10.1.1: `100-continue` is the only expectation; any other is answered 417. An
- * HTTP/1.0 request's expectation is ignored ("MUST ignore").
- */
-function checkExpect(head: RequestHead): boolean {
-  if (head.expect === null || head.version === 10) return false;
-  if (trimOWS(head.expect).toLowerCase() === '100-continue') return true;
-  throw new HttpError(417, 'ROCKET_ERR_EXPECTATION_FAILED', 'only the 100-continue expectation is supported');
-}
-
-/**
- * What a 500 may tell the client about why: only what the server itself found wrong with the
- * response (never an app's own error message, which may hold secrets).
- */
-function publicDetail(error: unknown): string | undefined {
-  return error instanceof RocketError && error.code === 'ROCKET_ERR_RESPONSE_LENGTH' ? error.message : undefined;
-}
-
-/**
  * Bytes of the writes in flight that the kernel has not taken yet (libuv's write queue): unlike
  * `writableLength`, it shrinks while a large write is going out piece by piece.
  */
 function unsentOnWire(socket: Socket): number {
   const handle = (socket as unknown as { _handle?: { writeQueueSize?: unknown } | null })._handle;
   return typeof handle?.writeQueueSize === 'number' ? handle.writeQueueSize : 0;
-}
-
-/** Who a server-made response answers: the exchange, or the head, or the first line received. */
-interface Refused {
-  exchange?: Exchange | null;
-  head?: RequestHead | null;
-  rawLine?: string | undefined;
-}
-
-/** Most bytes of a refused request's first line kept for the access log. */
-const FIRST_LINE_LIMIT = 512;
-
-const requestStart = diagnostics.channel('rocket.request.start');
-const requestFinish = diagnostics.channel('rocket.request.finish');
-
-/** The first value of a header field in raw `[name, value, …]` pairs, case-insensitive. */
-function headerValue(raw: readonly string[], name: string): string | undefined {
-  const wanted = name.toLowerCase();
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === wanted) return raw[i + 1];
-  return undefined;
 }
