@@ -28,11 +28,12 @@
  *    on it: an idle close (keep-alive timeout, stop, restart) waits until the event loop has polled
  *    the socket once more after the decision, and reads and answers whatever came. When a stop or
  *    restart retires a connection that was in use moments ago, its client gets a short last call
- *    (`LAST_CALL_MS` from its last response) to send the request it is about to send; that request
+ *    (`LAST_CALL_MS` in `deadlines.ts`, from its last response) to send the request it is about to send; that request
  *    is served with `Connection: close`.
  *
- * Deadlines live in the monitor (`monitor.ts`), one per connection at a time; every close path
- * cancels it and gives back the worker.
+ * Deadlines live in the monitor (`monitor.ts`), one per connection at a time, and fall when
+ * `deadlines.ts` says; every close path cancels it and gives back the worker. What a refusal
+ * says is `refusals.ts`; counting a finished response, `accounting.ts`.
  */
 
 import type { Socket } from 'node:net';
@@ -43,6 +44,7 @@ import { connectionOptions, requestBodyFraming, requestWantsKeepAlive } from '..
 import { HeadScan, parseRequestHead, type HeadLimits, type RequestHead } from '../http/request-head.js';
 import { TimerKind, type Monitor, type TimerEntry } from './monitor.js';
 import { requestStart } from '../observability/diagnostics.js';
+import { bodyDeadline, headDeadline, idleDeadline, LAST_CALL_MS, lingerMs, queueDeadline, unsentOnWire } from './deadlines.js';
 import { checkExpect, firstLine, offerToHook, publicDetail, refusalBytes, refusalHeaders } from './refusals.js';
 import { accountExchange, accountRefusal, type AccountingServer, type Refused } from './accounting.js';
 import type { PoolMember, WorkerPool } from './pool.js';
@@ -75,18 +77,8 @@ const enum State {
 
 /** Body bytes buffered unread before the socket is paused. */
 const BODY_HIGH_WATER = 64 * 1024;
-/** Most milliseconds a closing connection waits for the client to close. */
-const LINGER_MS = 2000;
-/** Most milliseconds between the Keep-Alive hint and the actual close (Node's keepAliveTimeoutBuffer). */
-const IDLE_GRACE_MS = 1000;
 /** Text gathered in a batch beyond which it is written at once, so output backpressure sees it. */
 const BATCH_TEXT_LIMIT = 16 * 1024;
-/**
- * How long after its last response a retired keep-alive connection stays open for the request its
- * client may already be sending: a client reusing a connection sends at once, one that waited this
- * long is idle.
- */
-const LAST_CALL_MS = 500;
 
 const kConnection = Symbol('rocket.connection');
 type OwnedSocket = Socket & { [kConnection]?: Connection };
@@ -202,8 +194,7 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
   static #onFinish(this: OwnedSocket): void {
     const conn = this[kConnection]!;
     if (conn.#state !== State.Closing) return;
-    const socketTimeout = conn.server.options.socketTimeout * 1000;
-    conn.server.monitor.arm(conn, TimerKind.Linger, socketTimeout > 0 ? Math.min(LINGER_MS, socketTimeout) : LINGER_MS);
+    conn.server.monitor.arm(conn, TimerKind.Linger, lingerMs(conn.server.options, false));
   }
 
   static #processQuietly(this: Connection): void {
@@ -738,10 +729,7 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
       this.#paused = false;
       this.socket.resume();
     }
-    if (taken.isOpen()) {
-      const socketTimeout = this.server.options.socketTimeout * 1000;
-      this.server.monitor.arm(this, TimerKind.Linger, socketTimeout > 0 ? socketTimeout : LINGER_MS);
-    }
+    if (taken.isOpen()) this.server.monitor.arm(this, TimerKind.Linger, lingerMs(this.server.options, true));
     return true;
   }
 
@@ -907,25 +895,17 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
         if (this.#start !== this.#end || this.#requests === 0) {
           // Inactivity while a head arrives, and a deadline for the whole head from its first byte.
           kind = TimerKind.Head;
-          deadline = options.socketTimeout > 0 ? now + options.socketTimeout * 1000 : Infinity;
-          if (this.#headStarted !== 0 && options.headerTimeout > 0) {
-            deadline = Math.min(deadline, this.#headStarted + options.headerTimeout * 1000);
-          }
-          if (this.#headStarted !== 0 && options.requestTimeout > 0) {
-            deadline = Math.min(deadline, this.#headStarted + options.requestTimeout * 1000);
-          }
+          deadline = headDeadline(options, now, this.#headStarted);
         } else {
-          // Keep-alive: a little longer than the hint, so well-behaved clients retire first.
           kind = TimerKind.Idle;
-          const ms = options.timeout * 1000;
-          deadline = ms > 0 ? now + ms + Math.min(IDLE_GRACE_MS, ms / 10) : Infinity;
+          deadline = idleDeadline(options, now);
         }
         break;
       case State.Queued:
         // The wait for a worker is counted from when it began, whatever the client sends meanwhile.
         if (this.timerKind === TimerKind.Queue && this.timerSlot !== -1) return;
         kind = TimerKind.Queue;
-        deadline = options.queueTimeout > 0 ? now + options.queueTimeout * 1000 : Infinity;
+        deadline = queueDeadline(options, now);
         activity = true;
         break;
       case State.Exchange: {
@@ -936,10 +916,7 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
           return;
         }
         kind = TimerKind.Body;
-        deadline = options.socketTimeout > 0 ? now + options.socketTimeout * 1000 : Infinity;
-        if (options.requestTimeout > 0 && this.#requestStarted !== 0) {
-          deadline = Math.min(deadline, this.#requestStarted + options.requestTimeout * 1000);
-        }
+        deadline = bodyDeadline(options, now, this.#requestStarted);
         // Draining what the app left unread has one deadline in all, however the bytes trickle.
         if (exchange.discarding && this.timerKind === TimerKind.Body && this.timerSlot !== -1) return;
         break;
@@ -971,13 +948,4 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
     if (pause) this.socket.pause();
     else this.socket.resume();
   }
-}
-
-/**
- * Bytes of the writes in flight that the kernel has not taken yet (libuv's write queue): unlike
- * `writableLength`, it shrinks while a large write is going out piece by piece.
- */
-function unsentOnWire(socket: Socket): number {
-  const handle = (socket as unknown as { _handle?: { writeQueueSize?: unknown } | null })._handle;
-  return typeof handle?.writeQueueSize === 'number' ? handle.writeQueueSize : 0;
 }
