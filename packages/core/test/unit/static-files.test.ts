@@ -5,7 +5,10 @@
 
 import { describe, expect, test } from 'vitest';
 import { contentTypeFor } from '../../src/apps/mime.js';
-import { escapeHtml, matchesAnyTag, parseHttpDate, parseRange, parseRequestPath } from '../../src/apps/static-files.js';
+import { escapeHtml, parseRequestPath } from '../../src/apps/static-files.js';
+import { parseHttpDate } from '../../src/http/dates.js';
+import { matchesAnyTag } from '../../src/http/entity-tags.js';
+import { parseRange } from '../../src/http/ranges.js';
 
 describe('parseRequestPath', () => {
   test.each([
