@@ -316,6 +316,60 @@ export function resolveOptions(options: RocketOptions | undefined): ResolvedOpti
   return resolved as ResolvedOptions;
 }
 
+/**
+ * The options a running server reads as it serves — deadlines, size limits, keep-alive, the
+ * protocol spoken, the Server header, the onClientError hook — and so the ones
+ * `Rocket.updateOptions()` may change. The rest shaped listeners, the pool or the logs when the
+ * server was built.
+ */
+export const LIVE_OPTIONS: ReadonlySet<keyof RocketOptions> = new Set<keyof RocketOptions>([
+  'timeout',
+  'socketTimeout',
+  'headerTimeout',
+  'requestTimeout',
+  'queueTimeout',
+  'protocol',
+  'serverSoftware',
+  'connectionHeaders',
+  'maxBodySize',
+  'maxHeaderSize',
+  'maxRequestLine',
+  'maxHeaders',
+  'maxChunkExtensions',
+  'maxDrainSize',
+  'maxIdleConnections',
+  'maxRequestsPerConnection',
+  'idle408',
+  'eagerContinue',
+  'onClientError',
+]);
+
+/**
+ * Check changes to a running server's options against the same table as `resolveOptions`; an
+ * undefined value changes nothing.
+ * @throws {RocketError} ROCKET_ERR_INVALID_OPTION naming the option: unknown, fixed once the
+ * server is built, or a bad value.
+ */
+export function checkOptionChanges(changes: RocketOptions): Partial<ResolvedOptions> {
+  if (typeof changes !== 'object' || changes === null) {
+    throw new RocketError('ROCKET_ERR_INVALID_OPTION', 'Rocket options must be an object');
+  }
+  const checked: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(changes) as [keyof RocketOptions, unknown][]) {
+    if (!Object.hasOwn(OPTIONS, name)) throw new RocketError('ROCKET_ERR_INVALID_OPTION', `unknown option "${name}"`);
+    if (value === undefined) continue;
+    if (!LIVE_OPTIONS.has(name)) {
+      throw new RocketError('ROCKET_ERR_INVALID_OPTION', `option ${name} cannot be changed on a running server`);
+    }
+    const problem = OPTIONS[name].check(value);
+    if (problem !== undefined) {
+      throw new RocketError('ROCKET_ERR_INVALID_OPTION', `option ${name} ${problem} (got ${describe(value)})`);
+    }
+    checked[name] = value;
+  }
+  return checked as Partial<ResolvedOptions>;
+}
+
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'function') return 'a function';

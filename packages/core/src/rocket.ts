@@ -23,7 +23,7 @@ import { AddressList } from './http/ip.js';
 import { expandActivated } from './engine/socket-activation.js';
 import { Listener, type BoundAddress, type ListenerSettings } from './engine/listener.js';
 import { Monitor } from './engine/monitor.js';
-import { resolveOptions, type ResolvedOptions, type RocketOptions } from './options.js';
+import { checkOptionChanges, resolveOptions, type ResolvedOptions, type RocketOptions } from './options.js';
 import { WorkerPool, type PoolStats } from './engine/pool.js';
 import { installSignalHandlers } from './signals.js';
 import { staticFiles } from './apps/static-files.js';
@@ -652,6 +652,19 @@ export class Rocket {
   }
 
   /** Let the process exit while the server listens (`unref`), or keep it alive again (`ref`). */
+  /**
+   * Change options of a server that may be running, checked as the constructor checks them; either
+   * all changes apply or, when one is refused, none. Only the options read while serving can
+   * change (`LIVE_OPTIONS`: deadlines, size limits, keep-alive, protocol, serverSoftware,
+   * onClientError); they apply from the next request, deadline or read on.
+   * @throws {RocketError} ROCKET_ERR_INVALID_OPTION naming the option.
+   * @example
+   * server.updateOptions({ timeout: 30, maxBodySize: 1 << 20 });
+   */
+  updateOptions(changes: RocketOptions): void {
+    Object.assign(this.options, checkOptionChanges(changes));
+  }
+
   unref(): void {
     for (const listener of this.#listeners) listener.unref();
   }
