@@ -1,5 +1,5 @@
 /**
- * The static file app (src/static-files.ts) over real sockets: methods, content types, validators
+ * The static file app (src/apps/static-files.ts) over real sockets: methods, content types, validators
  * and 304, ranges, directories, streaming and closing the file, and a table of path traversal
  * attempts that must never reach a file outside the document root.
  */

@@ -1,5 +1,5 @@
 /**
- * The PEP 3333 environ (src/environ.ts): path decoding, header keys, and the environ built from a
+ * The PEP 3333 environ (src/gateway/environ.ts): path decoding, header keys, and the environ built from a
  * parsed head.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The pure parts of the static file app (src/static-files.ts, src/mime.ts): request paths, Range,
+ * The pure parts of the static file app (src/apps/static-files.ts, src/apps/mime.ts; dates, ranges and entity-tags in src/http/): request paths, Range,
  * entity-tag lists, HTTP dates, content types, HTML escaping.
  */
 
