@@ -28,7 +28,7 @@ if (!existsSync(new URL('http/request-head.js', dist))) {
   process.exit(1);
 }
 const { parseRequestHead, HeadScan } = await import(new URL('http/request-head.js', dist).href);
-const { buildEnviron } = await import(new URL('environ.js', dist).href);
+const { buildEnviron } = await import(new URL('gateway/environ.js', dist).href);
 
 const LIMITS = { maxRequestLine: 8192, maxHeaderSize: 16384, maxHeaders: 100 };
 const REQUESTS = Math.round(Number(process.env.BENCH_PARSER_REQUESTS ?? 300_000));

@@ -76,7 +76,7 @@ export const INTENTIONAL = {
     'Rocket frames the response for its own connection: `Transfer-Encoding` is always Rocket\'s, and where node:http ' +
     'frames an empty body chunked (writeHead()+end()), Rocket may send `Content-Length: 0` instead. A Content-Length ' +
     'node:http sends is always compared; any other framing change is a difference.',
-  /** Always applied. packages/core/src/response.ts ("no content at all for HEAD, 204, 205 and 304"); RFC 9110 §8.6, §15.3.6. */
+  /** Always applied. packages/core/src/gateway/response.ts ("no content at all for HEAD, 204, 205 and 304"); RFC 9110 §8.6, §15.3.6. */
   bodilessStatus:
     'Rocket follows RFC 9110 for 204 and 205: it drops a Content-Length the app set on a 204 (node:http passes it on), ' +
     'and a 205 carries no content and says `Content-Length: 0` (node:http sends whatever the app wrote, framed as ' +

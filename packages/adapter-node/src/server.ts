@@ -149,12 +149,13 @@ export class RocketServer extends http.Server {
     const rocket = this.#rocket;
     if (rocket === null) return;
     const v = this.#values;
-    const options = rocket.options as unknown as Record<string, number>;
-    options.timeout = (v.keepAliveTimeout ?? 0) / 1000;
-    options.headerTimeout = (v.headersTimeout ?? 0) / 1000;
-    options.requestTimeout = (v.requestTimeout ?? 0) / 1000;
-    options.maxRequestsPerConnection = v.maxRequestsPerSocket ?? 0;
-    if (v.maxHeadersCount) options.maxHeaders = v.maxHeadersCount;
+    rocket.updateOptions({
+      timeout: (v.keepAliveTimeout ?? 0) / 1000,
+      headerTimeout: (v.headersTimeout ?? 0) / 1000,
+      requestTimeout: (v.requestTimeout ?? 0) / 1000,
+      maxRequestsPerConnection: v.maxRequestsPerSocket ?? 0,
+      ...(v.maxHeadersCount ? { maxHeaders: v.maxHeadersCount } : {}),
+    });
   }
 
   /** The Rocket serving this server while it listens. */

@@ -438,8 +438,7 @@ export class CherryPyWSGIServer {
   #apply(): void {
     const rocket = this.#rocket;
     if (rocket === null) return;
-    const live = this.#liveOptions();
-    Object.assign(rocket.options as unknown as Record<string, unknown>, live);
+    rocket.updateOptions(this.#liveOptions());
   }
 
   #liveOptions(): RocketOptions {

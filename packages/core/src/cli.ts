@@ -19,16 +19,17 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { APP_TYPES, loadApp, type AppType, type LoadedApp } from './app-module.js';
-import { demoApp } from './demo.js';
+import { APP_TYPES, loadApp, type AppType, type LoadedApp } from './load-app.js';
+import { demoApp } from './apps/demo.js';
 import { RocketError } from './errors.js';
-import type { GatewayApp } from './gateway.js';
-import type { Interface } from './interfaces.js';
-import { LOG_LEVELS, type LogLevel } from './logging.js';
-import { OPTIONS, VERSION, resolveOptions, type Logger, type RocketOptions } from './options.js';
+import type { GatewayApp } from './gateway/run-app.js';
+import type { Interface } from './engine/bind.js';
+import { LOG_LEVELS, type Logger, type LogLevel } from './observability/logging.js';
+import { OPTIONS, resolveOptions, type RocketOptions } from './options.js';
+import { VERSION } from './version.js';
 import { Rocket } from './rocket.js';
-import { staticFiles } from './static-files.js';
-import { workerNumber } from './workers.js';
+import { staticFiles } from './apps/static-files.js';
+import { workerNumber } from './observability/worker-number.js';
 
 /** A wrong command line: reported in one line, exit status 2. */
 class UsageError extends Error {}

@@ -106,3 +106,16 @@ export class RocketError extends Error {
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kRocketError] === true;
   }
 }
+
+/** An error for a log line: its code (when it has one) and its stack. Never throws. */
+export function describeError(error: unknown): string {
+  try {
+    if (!(error instanceof Error)) return String(error);
+    const code = (error as { code?: unknown }).code;
+    const text = error.stack ?? `${error.name}: ${error.message}`;
+    return typeof code === 'string' ? `[${code}] ${text}` : text;
+  } catch {
+    // Thrown things can be anything, even objects without a prototype or with a throwing toString.
+    return Object.prototype.toString.call(error);
+  }
+}

@@ -8,20 +8,21 @@
  */
 
 export { Rocket, type AppInfo, type Method, type RocketStats } from './rocket.js';
-export { OPTIONS, VERSION, defaultLogger, resolveOptions, type Logger, type RocketOptions, type ResolvedOptions } from './options.js';
+export { OPTIONS, defaultLogger, resolveOptions, type RocketOptions, type ResolvedOptions } from './options.js';
+export { VERSION } from './version.js';
 export { HttpError, RocketError, type HttpErrorCode, type RocketErrorCode } from './errors.js';
-export type { Environ, WsgiInput, WsgiErrors, ConnectionInfo, TlsInfo } from './environ.js';
-export type { ClientErrorHook, ClientErrorReply } from './client-error.js';
-export type { GatewayApp, GatewayBody } from './gateway.js';
-export type { StartResponse, WriteCallable, ResponseHeaders, BodyChunk, ResponseChannel, PreparedHead } from './response.js';
-export type { Interface, PlainInterface, TlsInterface, MutualTlsInterface } from './interfaces.js';
-export type { BoundAddress } from './listener.js';
-export { FileWrapper, fileWrapper, type FileLike } from './file-wrapper.js';
-export { demoApp } from './demo.js';
-export { mount } from './mount.js';
-export { staticFiles, FileBody, type StaticFilesOptions } from './static-files.js';
-export { compileAccessFormat, type AccessRecord, type AccessLogFormat } from './access-log.js';
-export { LogChannel, LogChannels, type LogLevel } from './logging.js';
+export type { Environ, WsgiInput, WsgiErrors, ConnectionInfo, TlsInfo } from './gateway/environ.js';
+export type { ClientErrorHook, ClientErrorReply } from './gateway/client-error.js';
+export type { GatewayApp, GatewayBody } from './gateway/run-app.js';
+export type { StartResponse, WriteCallable, ResponseHeaders, BodyChunk, ResponseChannel, PreparedHead } from './gateway/response.js';
+export type { Interface, PlainInterface, TlsInterface, MutualTlsInterface } from './engine/bind.js';
+export type { BoundAddress } from './engine/listener.js';
+export { FileWrapper, fileWrapper, type FileLike } from './gateway/file-wrapper.js';
+export { demoApp } from './apps/demo.js';
+export { mount } from './apps/mount.js';
+export { staticFiles, FileBody, type StaticFilesOptions } from './apps/static-files.js';
+export { compileAccessFormat, type AccessRecord, type AccessLogFormat } from './observability/access-log.js';
+export { LogChannel, LogChannels, type Logger, type LogLevel } from './observability/logging.js';
 export {
   Executor,
   WSGIExecutor,
@@ -36,4 +37,4 @@ export {
   type ExecutorStats,
   type FuturesEnviron,
   type WorkerTask,
-} from './futures.js';
+} from './apps/futures.js';

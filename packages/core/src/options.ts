@@ -5,24 +5,14 @@
  */
 
 import { hostname } from 'node:os';
-import { createRequire } from 'node:module';
-import type { AccessLogFormat } from './access-log.js';
-import type { ClientErrorHook } from './client-error.js';
-import type { ConnectionInfo } from './environ.js';
-import { LOG_LEVELS, type LogLevel } from './logging.js';
+import type { AccessLogFormat } from './observability/access-log.js';
+import type { ClientErrorHook } from './gateway/client-error.js';
+import type { ConnectionInfo } from './gateway/environ.js';
+import { LOG_LEVELS, type Logger, type LogLevel } from './observability/logging.js';
 import { RocketError } from './errors.js';
-import { AddressList } from './ip.js';
+import { VERSION } from './version.js';
+import { AddressList } from './http/ip.js';
 
-/** The package version, read from package.json so it follows releases. */
-export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
-
-/** Anything with the four usual level methods: `console`, pino, winston, bunyan… */
-export interface Logger {
-  debug(message: string, ...args: unknown[]): void;
-  info(message: string, ...args: unknown[]): void;
-  warn(message: string, ...args: unknown[]): void;
-  error(message: string, ...args: unknown[]): void;
-}
 
 export interface RocketOptions {
   /** Workers kept ready; a worker serves one connection at a time. Default 10. */
@@ -332,6 +322,60 @@ export function resolveOptions(options: RocketOptions | undefined): ResolvedOpti
     resolved[name] = value;
   }
   return resolved as ResolvedOptions;
+}
+
+/**
+ * The options a running server reads as it serves — deadlines, size limits, keep-alive, the
+ * protocol spoken, the Server header, the onClientError hook — and so the ones
+ * `Rocket.updateOptions()` may change. The rest shaped listeners, the pool or the logs when the
+ * server was built.
+ */
+export const LIVE_OPTIONS: ReadonlySet<keyof RocketOptions> = new Set<keyof RocketOptions>([
+  'timeout',
+  'socketTimeout',
+  'headerTimeout',
+  'requestTimeout',
+  'queueTimeout',
+  'protocol',
+  'serverSoftware',
+  'connectionHeaders',
+  'maxBodySize',
+  'maxHeaderSize',
+  'maxRequestLine',
+  'maxHeaders',
+  'maxChunkExtensions',
+  'maxDrainSize',
+  'maxIdleConnections',
+  'maxRequestsPerConnection',
+  'idle408',
+  'eagerContinue',
+  'onClientError',
+]);
+
+/**
+ * Check changes to a running server's options against the same table as `resolveOptions`; an
+ * undefined value changes nothing.
+ * @throws {RocketError} ROCKET_ERR_INVALID_OPTION naming the option: unknown, fixed once the
+ * server is built, or a bad value.
+ */
+export function checkOptionChanges(changes: RocketOptions): Partial<ResolvedOptions> {
+  if (typeof changes !== 'object' || changes === null) {
+    throw new RocketError('ROCKET_ERR_INVALID_OPTION', 'Rocket options must be an object');
+  }
+  const checked: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(changes) as [keyof RocketOptions, unknown][]) {
+    if (!Object.hasOwn(OPTIONS, name)) throw new RocketError('ROCKET_ERR_INVALID_OPTION', `unknown option "${name}"`);
+    if (value === undefined) continue;
+    if (!LIVE_OPTIONS.has(name)) {
+      throw new RocketError('ROCKET_ERR_INVALID_OPTION', `option ${name} cannot be changed on a running server`);
+    }
+    const problem = OPTIONS[name].check(value);
+    if (problem !== undefined) {
+      throw new RocketError('ROCKET_ERR_INVALID_OPTION', `option ${name} ${problem} (got ${describe(value)})`);
+    }
+    checked[name] = value;
+  }
+  return checked as Partial<ResolvedOptions>;
 }
 
 function describe(value: unknown): string {

@@ -11,27 +11,28 @@
 
 import cluster from 'node:cluster';
 import type { Socket } from 'node:net';
-import { Connection, type ServerContext } from './connection.js';
-import type { ConnectionInfo, ServerInfo, WsgiErrors } from './environ.js';
+import { Connection, type ServerContext } from './engine/connection.js';
+import type { ConnectionInfo, ServerInfo, WsgiErrors } from './gateway/environ.js';
 import { RocketError } from './errors.js';
-import { fileWrapper } from './file-wrapper.js';
-import type { GatewayApp } from './gateway.js';
+import { fileWrapper } from './gateway/file-wrapper.js';
+import type { GatewayApp } from './gateway/run-app.js';
 import type { ChunkedLimits } from './http/chunked.js';
 import type { HeadLimits } from './http/request-head.js';
-import { parseInterfaces, type BindSpec } from './interfaces.js';
-import { AddressList } from './ip.js';
-import { expandActivated } from './socket-activation.js';
-import { Listener, type BoundAddress, type ListenerSettings } from './listener.js';
-import { Monitor } from './monitor.js';
-import { resolveOptions, type Logger, type ResolvedOptions, type RocketOptions } from './options.js';
-import { WorkerPool, type PoolStats } from './pool.js';
+import { parseInterfaces, type BindSpec } from './engine/bind.js';
+import { AddressList } from './http/ip.js';
+import { expandActivated } from './engine/socket-activation.js';
+import { Listener, type BoundAddress, type ListenerSettings } from './engine/listener.js';
+import { Monitor } from './engine/monitor.js';
+import { checkOptionChanges, resolveOptions, type ResolvedOptions, type RocketOptions } from './options.js';
+import { WorkerPool, type PoolStats } from './engine/pool.js';
 import { installSignalHandlers } from './signals.js';
-import { staticFiles } from './static-files.js';
-import { Executor, provideFutures } from './futures.js';
-import { compileAccessFormat, type AccessRecord } from './access-log.js';
-import { LogChannels } from './logging.js';
-import { metricsSource, prometheusTextOf, RequestMetrics, type MetricsSource } from './metrics.js';
-import { attachWorker, checkReusePort, gatherMetrics, Supervisor, workerCount, workerNumber, type WorkerReport } from './workers.js';
+import { staticFiles } from './apps/static-files.js';
+import { Executor, provideFutures } from './apps/futures.js';
+import { compileAccessFormat, type AccessRecord } from './observability/access-log.js';
+import { LogChannels, type Logger } from './observability/logging.js';
+import { metricsSource, prometheusTextOf, RequestMetrics, type MetricsSource } from './observability/metrics.js';
+import { attachWorker, checkReusePort, gatherMetrics, Supervisor, workerCount, type WorkerReport } from './workers.js';
+import { workerNumber } from './observability/worker-number.js';
 
 /** What a method needs to run, as in Rocket: `{ wsgi_app }` for the `wsgi` method. */
 export interface AppInfo {
@@ -673,6 +674,19 @@ export class Rocket {
   }
 
   /** Let the process exit while the server listens (`unref`), or keep it alive again (`ref`). */
+  /**
+   * Change options of a server that may be running, checked as the constructor checks them; either
+   * all changes apply or, when one is refused, none. Only the options read while serving can
+   * change (`LIVE_OPTIONS`: deadlines, size limits, keep-alive, protocol, serverSoftware,
+   * onClientError); they apply from the next request, deadline or read on.
+   * @throws {RocketError} ROCKET_ERR_INVALID_OPTION naming the option.
+   * @example
+   * server.updateOptions({ timeout: 30, maxBodySize: 1 << 20 });
+   */
+  updateOptions(changes: RocketOptions): void {
+    Object.assign(this.options, checkOptionChanges(changes));
+  }
+
   unref(): void {
     for (const listener of this.#listeners) listener.unref();
   }

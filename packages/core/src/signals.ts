@@ -13,7 +13,7 @@
  * Handlers are installed by `start()` and removed when the server has stopped.
  */
 
-import type { Logger } from './options.js';
+import type { Logger } from './observability/logging.js';
 
 export interface SignalTarget {
   stop(): Promise<void>;

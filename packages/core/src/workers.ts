@@ -25,12 +25,10 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { RocketError } from './errors.js';
-import type { BoundAddress } from './listener.js';
-import type { MetricsSource } from './metrics.js';
-import type { Logger } from './options.js';
-
-/** The environment variable that tells a process it is a Rocket worker, and its number. */
-export const WORKER_ENV = 'ROCKET_WORKER';
+import type { BoundAddress } from './engine/listener.js';
+import type { MetricsSource } from './observability/metrics.js';
+import { WORKER_ENV, workerNumber } from './observability/worker-number.js';
+import type { Logger } from './observability/logging.js';
 
 /** A worker that dies within this many ms of being ready counts towards a crash loop. */
 const QUICK_EXIT_MS = 5000;
@@ -55,13 +53,6 @@ type ToWorker =
   | { rocket: 'stop'; timeout: number; drainDelay?: number }
   | { rocket: 'source?'; seq: number }
   | { rocket: 'gathered'; seq: number; sources: MetricsSource[] };
-
-/** The worker number of this process (1 …), or 0 when it is not a Rocket worker. */
-export function workerNumber(): number {
-  if (!cluster.isWorker) return 0;
-  const n = Number(process.env[WORKER_ENV]);
-  return Number.isSafeInteger(n) && n > 0 ? n : 0;
-}
 
 /** How many workers `workers` asks for: 'auto' is the parallelism the system offers. */
 export function workerCount(workers: number | 'auto'): number {

@@ -46,6 +46,11 @@ for (let c = 0; c < 6; c++) {
   HEX[0x61 + c] = 10 + c;
 }
 
+/** The value of a hex digit's char code, -1 for any other char (any code, not only bytes). */
+export function hexValue(c: number): number {
+  return c < 256 ? HEX[c]! : -1;
+}
+
 export const CR = 0x0d;
 export const LF = 0x0a;
 export const SP = 0x20;

@@ -8,7 +8,8 @@
 
 export { ChunkedDecoder, type ChunkedLimits, type ChunkSink } from './chunked.js';
 export { parseRequestHead, HeadScan, RequestHead, parseFieldLines, type HeadLimits, type TargetForm } from './request-head.js';
-export { requestBodyFraming, parseContentLength, connectionOptions, type BodyFraming } from './framing.js';
+export { requestBodyFraming, connectionOptions, type BodyFraming } from './framing.js';
+export { parseContentLength } from './content-length.js';
 export { parseStatus, errorResponse, isBodilessStatus, type Status } from './response-head.js';
 export { isToken, isFieldValue } from './chars.js';
 export { STATUS_REASONS, statusText } from './status.js';

@@ -12,7 +12,7 @@
 
 import { HttpError, type HttpErrorCode } from '../errors.js';
 import { CR, FIELD_VALUE, HTAB, LF, SP, TARGET, TCHAR } from './chars.js';
-import { parseContentLength } from './framing.js';
+import { parseContentLength } from './content-length.js';
 import { internName, nameSlot } from './header-names.js';
 
 /** Size limits the head parser enforces. */

@@ -13,11 +13,11 @@ import {
   CONNECTION_UPGRADE,
   NO_BODY,
   connectionOptions,
-  parseContentLength,
   requestBodyFraming,
   requestWantsKeepAlive,
   trimOWS,
 } from '../../src/http/framing.js';
+import { parseContentLength } from '../../src/http/content-length.js';
 import { HeadScan, parseRequestHead, type RequestHead } from '../../src/http/request-head.js';
 import { CHUNKED_LIMITS, LIMITS, bytes, decodeChunked, errorOutcome } from './feed.js';
 

@@ -6,7 +6,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { detectProxyHeader, parseProxyHeader, V2_SIGNATURE, type ProxyParseResult } from '../../src/proxy-protocol.js';
+import { detectProxyHeader, parseProxyHeader, V2_SIGNATURE, type ProxyParseResult } from '../../src/http/proxy-protocol.js';
 
 const SCALE = Math.max(1, Number(process.env.FUZZ_SCALE ?? 1));
 const RUN = { numRuns: 400 * SCALE, interruptAfterTimeLimit: 1200 * SCALE } as const;

@@ -19,7 +19,7 @@ import {
   type ExecutorOptions,
   type FuturesEnviron,
   type Future,
-} from '../../src/futures.js';
+} from '../../src/apps/futures.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { serve } from '../helpers/server.js';
 
@@ -449,7 +449,7 @@ describe('FuturesMiddleware on a server', () => {
   });
 });
 
-const DIST = fileURLToPath(new URL('../../dist/futures.js', import.meta.url));
+const DIST = fileURLToPath(new URL('../../dist/apps/futures.js', import.meta.url));
 
 test.skipIf(!existsSync(DIST))('from dist, with idle workers and pending timers left behind, the process still exits', async () => {
   const child = spawn(process.execPath, [fileURLToPath(new URL('../fixtures/futures-exit.mjs', import.meta.url))], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,5 +1,5 @@
 /**
- * The static file app (src/static-files.ts) over real sockets: methods, content types, validators
+ * The static file app (src/apps/static-files.ts) over real sockets: methods, content types, validators
  * and 304, ranges, directories, streaming and closing the file, and a table of path traversal
  * attempts that must never reach a file outside the document root.
  */
@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mount, Rocket, type GatewayApp } from '@rocketserver/core';
-import { FileBody, staticFiles } from '../../src/static-files.js';
+import { FileBody, staticFiles } from '../../src/apps/static-files.js';
 import { RawClient, parseResponse, type RawResponse } from '../helpers/raw-client.js';
 import { memoryLogger, serve } from '../helpers/server.js';
 

@@ -1,5 +1,5 @@
 /**
- * The PEP 3333 environ (src/environ.ts): path decoding, header keys, and the environ built from a
+ * The PEP 3333 environ (src/gateway/environ.ts): path decoding, header keys, and the environ built from a
  * parsed head.
  */
 
@@ -11,7 +11,7 @@ import {
   type ConnectionInfo,
   type ServerInfo,
   type WsgiInput,
-} from '../../src/environ.js';
+} from '../../src/gateway/environ.js';
 import { HeadScan, parseRequestHead, type RequestHead } from '../../src/http/request-head.js';
 
 const LIMITS = { maxRequestLine: 8192, maxHeaderSize: 16384, maxHeaders: 100 };

@@ -4,9 +4,9 @@
  */
 
 import { describe, expect, test } from 'vitest';
-import { applyForwarded } from '../../src/forwarded.js';
-import { AddressList, formatIp, parseIp } from '../../src/ip.js';
-import type { Environ } from '../../src/environ.js';
+import { applyForwarded } from '../../src/gateway/forwarded.js';
+import { AddressList, formatIp, parseIp } from '../../src/http/ip.js';
+import type { Environ } from '../../src/gateway/environ.js';
 
 function environ(peer: string, headers: [string, string][], secure = false): Environ {
   const env: Record<string, unknown> = {

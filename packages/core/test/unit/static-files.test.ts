@@ -1,11 +1,14 @@
 /**
- * The pure parts of the static file app (src/static-files.ts, src/mime.ts): request paths, Range,
+ * The pure parts of the static file app (src/apps/static-files.ts, src/apps/mime.ts; dates, ranges and entity-tags in src/http/): request paths, Range,
  * entity-tag lists, HTTP dates, content types, HTML escaping.
  */
 
 import { describe, expect, test } from 'vitest';
-import { contentTypeFor } from '../../src/mime.js';
-import { escapeHtml, matchesAnyTag, parseHttpDate, parseRange, parseRequestPath } from '../../src/static-files.js';
+import { contentTypeFor } from '../../src/apps/mime.js';
+import { escapeHtml, parseRequestPath } from '../../src/apps/static-files.js';
+import { parseHttpDate } from '../../src/http/dates.js';
+import { matchesAnyTag } from '../../src/http/entity-tags.js';
+import { parseRange } from '../../src/http/ranges.js';
 
 describe('parseRequestPath', () => {
   test.each([

@@ -4,7 +4,7 @@
  * instead of Rocket's own short error response — node:http's `'clientError'` event.
  */
 
-import type { HttpError } from './errors.js';
+import type { HttpError } from '../errors.js';
 import type { ConnectionInfo } from './environ.js';
 
 /** The connection of a refused request, for the hook to answer on. */

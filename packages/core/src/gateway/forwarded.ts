@@ -9,7 +9,7 @@
  */
 
 import type { Environ } from './environ.js';
-import { parseIp, type AddressList } from './ip.js';
+import { parseIp, type AddressList } from '../http/ip.js';
 
 /** What the environ said about the connection before the forwarded headers were applied. */
 export interface ForwardedOriginal {

@@ -5,8 +5,8 @@
  * environment and process ids come in as values.
  */
 
-import { RocketError } from './errors.js';
-import { fdSpec, type BindSpec } from './interfaces.js';
+import { RocketError } from '../errors.js';
+import { fdSpec, type BindSpec } from './bind.js';
 
 /** The first passed descriptor (SD_LISTEN_FDS_START). */
 const FIRST_FD = 3;

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { RocketError } from './errors.js';
-import type { GatewayApp } from './gateway.js';
+import type { GatewayApp } from './gateway/run-app.js';
 
 /** A Node request listener, as the adapters take it. */
 type Listener = (req: unknown, res: unknown) => void;

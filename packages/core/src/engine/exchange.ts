@@ -4,24 +4,64 @@
  * connection, so a failed request cannot leak its status or size into the next one's log line.
  */
 
-import { BodyInput, EMPTY_INPUT, type BodySource } from './body.js';
-import { buildEnviron, type Environ } from './environ.js';
-import { applyForwarded } from './forwarded.js';
-import { ChunkedDecoder, type ChunkSink } from './http/chunked.js';
-import type { BodyFraming } from './http/framing.js';
-import type { RequestHead } from './http/request-head.js';
-import { runGateway, type GatewayExchange } from './gateway.js';
-import { Response, type ResponseOwner } from './response.js';
+import { BodyInput, EMPTY_INPUT, type BodySource } from '../gateway/body.js';
+import { buildEnviron, type Environ } from '../gateway/environ.js';
+import { applyForwarded } from '../gateway/forwarded.js';
+import { ChunkedDecoder, type ChunkSink } from '../http/chunked.js';
+import type { BodyFraming } from '../http/framing.js';
+import type { RequestHead } from '../http/request-head.js';
+import { runGateway, type GatewayExchange } from '../gateway/run-app.js';
+import { Response, type ResponseOwner } from '../gateway/response.js';
 import type { Socket } from 'node:net';
-import type { Connection } from './connection.js';
-import { RocketError } from './errors.js';
-import { CONNECTION_UPGRADE, connectionOptions } from './http/framing.js';
+import { describeError, RocketError } from '../errors.js';
+import type { ConnectionInfo, ServerInfo } from '../gateway/environ.js';
+import type { GatewayApp } from '../gateway/run-app.js';
+import type { ChunkedLimits } from '../http/chunked.js';
+import type { AddressList } from '../http/ip.js';
+import type { Logger } from '../observability/logging.js';
+import type { ResolvedOptions } from '../options.js';
+import { CONNECTION_UPGRADE, connectionOptions } from '../http/framing.js';
+
+/** What an exchange needs from the server it runs in. */
+export interface ExchangeServer {
+  readonly app: GatewayApp;
+  readonly options: ResolvedOptions;
+  readonly logger: Logger;
+  readonly serverInfo: ServerInfo;
+  readonly chunkedLimits: ChunkedLimits;
+  /** Whole seconds for the `Keep-Alive: timeout=N` hint; 0 sends none. */
+  readonly keepAliveHint: number;
+  /** Peers whose forwarded headers gateway apps believe; null: nobody's. */
+  readonly forwardedAllowIps: AddressList | null;
+}
+
+/**
+ * What an exchange needs from the connection it runs on. The connection is the one
+ * implementation; naming the members here keeps the exchange from reaching into the rest of it.
+ */
+export interface ExchangeHost {
+  readonly socket: Socket;
+  readonly info: ConnectionInfo;
+  readonly server: ExchangeServer;
+  /** 11 or 10: the most this server speaks on the connection (`protocol`). */
+  readonly protocolVersion: number;
+  send(data: string | Buffer): void;
+  bodyWanted(): void;
+  bodyConsumed(): void;
+  writeBlocked(): void;
+  writeResumed(): void;
+  mayKeepAlive(head: RequestHead): boolean;
+  detach(exchange: Exchange): { socket: Socket; head: Buffer };
+  responseAborted(exchange: Exchange, reason: unknown): void;
+  exchangeDone(exchange: Exchange, keepAlive: boolean): void;
+  appFailed(exchange: Exchange, error: unknown): void;
+}
 
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 const CONTINUE_10 = 'HTTP/1.0 100 Continue\r\n\r\n';
 
 export class Exchange implements GatewayExchange, ResponseOwner, BodySource, ChunkSink {
-  readonly conn: Connection;
+  readonly conn: ExchangeHost;
   readonly head: RequestHead;
   readonly environ: Environ;
   readonly response: Response;
@@ -49,7 +89,7 @@ export class Exchange implements GatewayExchange, ResponseOwner, BodySource, Chu
   /** Counted once in the metrics and the access log. */
   accounted = false;
 
-  constructor(conn: Connection, head: RequestHead, framing: BodyFraming, expectContinue: boolean) {
+  constructor(conn: ExchangeHost, head: RequestHead, framing: BodyFraming, expectContinue: boolean) {
     this.conn = conn;
     this.head = head;
     this.isHead = head.method === 'HEAD';
@@ -293,18 +333,5 @@ export class Exchange implements GatewayExchange, ResponseOwner, BodySource, Chu
   /** `GET /path HTTP/1.1`, for log lines. */
   get requestLine(): string {
     return `${this.head.method} ${this.head.target} HTTP/1.${this.head.version === 11 ? 1 : 0}`;
-  }
-}
-
-/** An error for a log line: its code (when it has one) and its stack. Never throws. */
-export function describeError(error: unknown): string {
-  try {
-    if (!(error instanceof Error)) return String(error);
-    const code = (error as { code?: unknown }).code;
-    const text = error.stack ?? `${error.name}: ${error.message}`;
-    return typeof code === 'string' ? `[${code}] ${text}` : text;
-  } catch {
-    // Thrown things can be anything, even objects without a prototype or with a throwing toString.
-    return Object.prototype.toString.call(error);
   }
 }

@@ -3,7 +3,8 @@
  * Apache's `%` directives. Pure: a finished request in, a line out.
  */
 
-import { workerNumber } from './workers.js';
+import { MONTHS } from '../http/dates.js';
+import { workerNumber } from './worker-number.js';
 
 /** What is known about a request once its response is done (or refused). */
 export interface AccessRecord {
@@ -148,7 +149,6 @@ function queryOf(target: string): string {
   return q === -1 ? '' : target.slice(q);
 }
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const two = (n: number) => (n < 10 ? `0${n}` : String(n));
 
 /** `[21/Nov/2026:10:00:00 +0000]`: Apache's %t, in UTC. */

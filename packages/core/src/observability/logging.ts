@@ -15,7 +15,13 @@
  * stay as they are. Levels are filtered per channel before the logger sees anything.
  */
 
-import type { Logger } from './options.js';
+/** Anything with the four usual level methods: `console`, pino, winston, bunyan… */
+export interface Logger {
+  debug(message: string, ...args: unknown[]): void;
+  info(message: string, ...args: unknown[]): void;
+  warn(message: string, ...args: unknown[]): void;
+  error(message: string, ...args: unknown[]): void;
+}
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 

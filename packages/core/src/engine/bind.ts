@@ -12,7 +12,7 @@
  * every interface.
  */
 
-import { RocketError } from './errors.js';
+import { RocketError } from '../errors.js';
 
 export type PlainInterface = readonly [host: string, port: number];
 export type TlsInterface = readonly [host: string, port: number, keyFile: string, certFile: string];

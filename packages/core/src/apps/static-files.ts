@@ -46,10 +46,14 @@
 import { constants, type Stats } from 'node:fs';
 import { open, readdir, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
-import type { Environ } from './environ.js';
-import type { GatewayApp, GatewayBody } from './gateway.js';
+import type { Environ } from '../gateway/environ.js';
+import type { GatewayApp, GatewayBody } from '../gateway/run-app.js';
+import { hexValue } from '../http/chars.js';
+import { parseHttpDate } from '../http/dates.js';
+import { matchesAnyTag, parseEntityTags } from '../http/entity-tags.js';
+import { parseRange } from '../http/ranges.js';
 import { contentTypeFor } from './mime.js';
-import type { ResponseHeaders, StartResponse } from './response.js';
+import type { ResponseHeaders, StartResponse } from '../gateway/response.js';
 
 /** The options of the `fs` method (Rocket's `app_info`). */
 export interface StaticFilesOptions {
@@ -200,13 +204,6 @@ function decodeSegment(raw: string): string | null {
   } catch {
     return null;
   }
-}
-
-function hexValue(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  const l = c | 0x20;
-  if (l >= 0x61 && l <= 0x66) return l - 0x61 + 10;
-  return -1;
 }
 
 /** Not empty, and not a dotfile — which also rules out `.` and `..` — except `.well-known`. */
@@ -378,52 +375,6 @@ function isNotModified(environ: Environ, etag: string, mtimeMs: number): boolean
 }
 
 /**
- * If-None-Match's test (RFC 9110 §13.1.2): `*`, or any listed entity-tag equal to `etag` under
- * weak comparison (`W/` ignored on both sides). A malformed field matches nothing.
- *
- * @example
- * matchesAnyTag('"x", W/"abc"', '"abc"'); // true
- */
-export function matchesAnyTag(field: string, etag: string): boolean {
-  const tags = parseEntityTags(field);
-  if (tags === '*') return true;
-  if (tags === null) return false;
-  const opaque = etag.startsWith('W/') ? etag.slice(2) : etag;
-  return tags.some((tag) => tag.opaque === opaque);
-}
-
-interface EntityTag {
-  weak: boolean;
-  /** The quoted part, quotes included. */
-  opaque: string;
-}
-
-/**
- * `If-None-Match = "*" / #entity-tag`, `entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE` (RFC 9110
- * §8.8.3). Parsed rather than split on commas: a comma is a valid etagc.
- */
-function parseEntityTags(field: string): EntityTag[] | '*' | null {
-  if (field.trim() === '*') return '*';
-  const tags: EntityTag[] = [];
-  let i = 0;
-  for (;;) {
-    // §5.6.1: empty list elements and OWS around commas are allowed.
-    while (i < field.length && (field[i] === ' ' || field[i] === '\t' || field[i] === ',')) i++;
-    if (i === field.length) break;
-    const weak = field.startsWith('W/', i);
-    if (weak) i += 2;
-    if (field[i] !== '"') return null;
-    const close = field.indexOf('"', i + 1);
-    if (close === -1) return null;
-    tags.push({ weak, opaque: field.slice(i, close + 1) });
-    i = close + 1;
-    while (i < field.length && (field[i] === ' ' || field[i] === '\t')) i++;
-    if (i < field.length && field[i] !== ',') return null;
-  }
-  return tags.length > 0 ? tags : null;
-}
-
-/**
  * If-Range (RFC 9110 §13.1.5): absent, or naming the current representation — an entity-tag by
  * strong comparison (a weak tag never matches), or a date equal to Last-Modified. Otherwise the
  * Range is ignored and the whole file sent.
@@ -437,96 +388,6 @@ function ifRangeHolds(field: unknown, etag: string, mtimeMs: number): boolean {
   }
   const date = parseHttpDate(value);
   return date !== null && date === Math.floor(mtimeMs / 1000) * 1000;
-}
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const IMF_FIXDATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
-const RFC850_DATE = /^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\d{2})-([A-Z][a-z]{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
-const ASCTIME_DATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2}) ([ \d]\d) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/;
-
-/**
- * An HTTP-date (RFC 9110 §5.6.7: IMF-fixdate, or the obsolete RFC 850 and asctime forms) as
- * milliseconds since the epoch; null for anything else. Stricter than `Date.parse`, which takes
- * `"1"` for a date in 2001.
- *
- * @example
- * parseHttpDate('Sun, 06 Nov 1994 08:49:37 GMT'); // 784111777000
- */
-export function parseHttpDate(value: string): number | null {
-  let fields: [day: string, month: string, year: number, hh: string, mm: string, ss: string];
-  let m: RegExpExecArray | null;
-  if ((m = IMF_FIXDATE.exec(value)) !== null) {
-    fields = [m[1]!, m[2]!, Number(m[3]), m[4]!, m[5]!, m[6]!];
-  } else if ((m = RFC850_DATE.exec(value)) !== null) {
-    // §5.6.7: a two-digit year more than 50 years in the future means the past century.
-    const yy = Number(m[3]);
-    const year = 2000 + yy > new Date().getUTCFullYear() + 50 ? 1900 + yy : 2000 + yy;
-    fields = [m[1]!, m[2]!, year, m[4]!, m[5]!, m[6]!];
-  } else if ((m = ASCTIME_DATE.exec(value)) !== null) {
-    fields = [m[2]!.trim(), m[1]!, Number(m[6]), m[3]!, m[4]!, m[5]!];
-  } else {
-    return null;
-  }
-  const [day, month, year, hh, mm, ss] = fields;
-  const monthIndex = MONTHS.indexOf(month);
-  const d = Number(day);
-  const h = Number(hh);
-  const min = Number(mm);
-  const s = Number(ss);
-  // 60 seconds: a leap second, counted as the 59th.
-  if (monthIndex === -1 || d < 1 || h > 23 || min > 59 || s > 60) return null;
-  const ms = Date.UTC(year, monthIndex, d, h, min, Math.min(s, 59));
-  // Date.UTC rolls 31 Feb over into March; such a date is not valid.
-  return new Date(ms).getUTCDate() === d ? ms : null;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Ranges (RFC 9110 §14)
-
-/** An inclusive byte range within a file. */
-export interface ByteRange {
-  start: number;
-  /** The last byte, inclusive, as in Content-Range. */
-  end: number;
-}
-
-const RANGE_SPEC = /^(?:(\d+)-(\d*)|-(\d+))$/;
-
-/**
- * The one range a `Range` field asks for in a file of `size` bytes.
- *
- * @returns the range (clamped to the file); `'unsatisfiable'` (→ 416) when it starts at or past
- * the end, or is an empty suffix; null when the field is to be ignored and the whole file sent —
- * not `bytes`, malformed, or several ranges (which we choose not to serve as multipart).
- * @example
- * parseRange('bytes=0-99', 1000); // { start: 0, end: 99 }
- * parseRange('bytes=-100', 1000); // { start: 900, end: 999 }
- * parseRange('bytes=1000-', 1000); // 'unsatisfiable'
- */
-export function parseRange(field: string, size: number): ByteRange | 'unsatisfiable' | null {
-  // ranges-specifier = range-unit "=" range-set; the unit is case-insensitive (§14.1).
-  const eq = field.indexOf('=');
-  if (eq === -1 || field.slice(0, eq).toLowerCase() !== 'bytes') return null;
-  const specs = field
-    .slice(eq + 1)
-    .split(',')
-    .map((spec) => spec.trim())
-    .filter((spec) => spec !== '');
-  if (specs.length !== 1) return null;
-  const m = RANGE_SPEC.exec(specs[0]!);
-  if (m === null) return null;
-  if (m[3] !== undefined) {
-    // suffix-range: the last n bytes (§14.1.2); zero of them, or of an empty file, is unsatisfiable.
-    const n = Number(m[3]);
-    if (n === 0 || size === 0) return 'unsatisfiable';
-    return { start: Math.max(0, size - n), end: size - 1 };
-  }
-  const first = Number(m[1]);
-  const last = m[2] === '' ? Infinity : Number(m[2]);
-  // §14.1.1: last-pos below first-pos makes the range-spec invalid, and the field with it.
-  if (last < first) return null;
-  if (first >= size) return 'unsatisfiable';
-  return { start: first, end: Math.min(last, size - 1) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
  * Pure: no sockets are touched here; everything arrives as values.
  */
 
-import type { RequestHead } from './http/request-head.js';
+import { hexValue } from '../http/chars.js';
+import type { RequestHead } from '../http/request-head.js';
 import type { ResponseChannel } from './response.js';
 
 /** The `wsgi.input` stream: the request body, read asynchronously. */
@@ -285,11 +286,4 @@ export function decodePath(raw: string): string {
     i += 2;
   }
   return utf8.decode(bytes.subarray(0, n));
-}
-
-function hexValue(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  const l = c | 0x20;
-  if (l >= 0x61 && l <= 0x66) return l - 0x61 + 10;
-  return -1;
 }

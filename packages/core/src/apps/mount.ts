@@ -3,9 +3,9 @@
  * CherryPy's `WSGIPathInfoDispatcher` semantics, which `@rocketserver/cherrypy-compat` reuses).
  */
 
-import type { Environ } from './environ.js';
-import type { GatewayApp } from './gateway.js';
-import type { StartResponse } from './response.js';
+import type { Environ } from '../gateway/environ.js';
+import type { GatewayApp } from '../gateway/run-app.js';
+import type { StartResponse } from '../gateway/response.js';
 
 /**
  * Dispatch to the app mounted at the longest prefix of `PATH_INFO`. A prefix matches the path

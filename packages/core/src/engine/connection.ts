@@ -28,58 +28,39 @@
  *    on it: an idle close (keep-alive timeout, stop, restart) waits until the event loop has polled
  *    the socket once more after the decision, and reads and answers whatever came. When a stop or
  *    restart retires a connection that was in use moments ago, its client gets a short last call
- *    (`LAST_CALL_MS` from its last response) to send the request it is about to send; that request
+ *    (`LAST_CALL_MS` in `deadlines.ts`, from its last response) to send the request it is about to send; that request
  *    is served with `Connection: close`.
  *
- * Deadlines live in the monitor (`monitor.ts`), one per connection at a time; every close path
- * cancels it and gives back the worker.
+ * Deadlines live in the monitor (`monitor.ts`), one per connection at a time, and fall when
+ * `deadlines.ts` says; every close path cancels it and gives back the worker. What a refusal
+ * says is `refusals.ts`; counting a finished response, `accounting.ts`.
  */
 
 import type { Socket } from 'node:net';
-import diagnostics from 'node:diagnostics_channel';
-import type { AccessRecord } from './access-log.js';
-import type { ClientErrorReply } from './client-error.js';
-import type { ConnectionInfo, ServerInfo } from './environ.js';
-import { HttpError, RocketError } from './errors.js';
-import { describeError, Exchange } from './exchange.js';
-import type { GatewayApp } from './gateway.js';
-import type { ChunkedLimits } from './http/chunked.js';
-import { connectionOptions, requestBodyFraming, requestWantsKeepAlive, trimOWS } from './http/framing.js';
-import { HeadScan, parseRequestHead, type HeadLimits, type RequestHead } from './http/request-head.js';
-import { errorResponse } from './http/response-head.js';
+import type { ConnectionInfo } from '../gateway/environ.js';
+import { describeError, HttpError } from '../errors.js';
+import { Exchange, type ExchangeHost, type ExchangeServer } from './exchange.js';
+import { connectionOptions, requestBodyFraming, requestWantsKeepAlive } from '../http/framing.js';
+import { HeadScan, parseRequestHead, type HeadLimits, type RequestHead } from '../http/request-head.js';
 import { TimerKind, type Monitor, type TimerEntry } from './monitor.js';
-import type { AddressList } from './ip.js';
-import type { LogChannels } from './logging.js';
-import type { RequestMetrics } from './metrics.js';
-import type { Logger, ResolvedOptions } from './options.js';
+import { requestStart } from '../observability/diagnostics.js';
+import { bodyDeadline, headDeadline, idleDeadline, LAST_CALL_MS, lingerMs, queueDeadline, unsentOnWire } from './deadlines.js';
+import { checkExpect, firstLine, offerToHook, publicDetail, refusalBytes, refusalHeaders } from './refusals.js';
+import { accountExchange, accountRefusal, type AccountingServer, type Refused } from './accounting.js';
 import type { PoolMember, WorkerPool } from './pool.js';
-import { httpDate } from './response.js';
 
 /** What a connection needs from its server. */
-export interface ServerContext {
-  readonly app: GatewayApp;
-  readonly options: ResolvedOptions;
-  readonly logger: Logger;
+export interface ServerContext extends ExchangeServer, AccountingServer {
   readonly monitor: Monitor;
   readonly pool: WorkerPool;
-  readonly serverInfo: ServerInfo;
   readonly headLimits: HeadLimits;
-  readonly chunkedLimits: ChunkedLimits;
-  /** Whole seconds for the `Keep-Alive: timeout=N` hint; 0 sends none. */
-  readonly keepAliveHint: number;
   /** True while the server stops: no response keeps its connection open. */
   readonly stopping: boolean;
   connectionClosed(conn: Connection): void;
   /** The connection was handed over (an Upgrade); its socket is no longer served as HTTP. */
   connectionDetached(conn: Connection, socket: Socket): void;
-  readonly logs: LogChannels;
-  readonly metrics: RequestMetrics;
-  /** The access log's line builder; null when the access log is off. */
-  accessLine(): ((record: AccessRecord) => string) | null;
   /** How many connections wait, idle, for a request (for maxIdleConnections). */
   idleConnections(): number;
-  /** Peers whose forwarded headers gateway apps believe; null: nobody's. */
-  readonly forwardedAllowIps: AddressList | null;
 }
 
 const enum State {
@@ -96,25 +77,13 @@ const enum State {
 
 /** Body bytes buffered unread before the socket is paused. */
 const BODY_HIGH_WATER = 64 * 1024;
-/** Most milliseconds a closing connection waits for the client to close. */
-const LINGER_MS = 2000;
-/** Most milliseconds between the Keep-Alive hint and the actual close (Node's keepAliveTimeoutBuffer). */
-const IDLE_GRACE_MS = 1000;
 /** Text gathered in a batch beyond which it is written at once, so output backpressure sees it. */
 const BATCH_TEXT_LIMIT = 16 * 1024;
-/** `Retry-After` on a 503, in seconds. */
-const RETRY_AFTER = 5;
-/**
- * How long after its last response a retired keep-alive connection stays open for the request its
- * client may already be sending: a client reusing a connection sends at once, one that waited this
- * long is idle.
- */
-const LAST_CALL_MS = 500;
 
 const kConnection = Symbol('rocket.connection');
 type OwnedSocket = Socket & { [kConnection]?: Connection };
 
-export class Connection implements TimerEntry, PoolMember {
+export class Connection implements TimerEntry, PoolMember, ExchangeHost {
   readonly socket: Socket;
   readonly server: ServerContext;
   readonly info: ConnectionInfo;
@@ -225,8 +194,7 @@ export class Connection implements TimerEntry, PoolMember {
   static #onFinish(this: OwnedSocket): void {
     const conn = this[kConnection]!;
     if (conn.#state !== State.Closing) return;
-    const socketTimeout = conn.server.options.socketTimeout * 1000;
-    conn.server.monitor.arm(conn, TimerKind.Linger, socketTimeout > 0 ? Math.min(LINGER_MS, socketTimeout) : LINGER_MS);
+    conn.server.monitor.arm(conn, TimerKind.Linger, lingerMs(conn.server.options, false));
   }
 
   static #processQuietly(this: Connection): void {
@@ -529,7 +497,7 @@ export class Connection implements TimerEntry, PoolMember {
   /** The response was sent and the app closed its body. */
   exchangeDone(exchange: Exchange, keepAlive: boolean): void {
     if (exchange !== this.#exchange || this.#state !== State.Exchange) return;
-    this.#accountExchange(exchange);
+    accountExchange(this.server, this.info, exchange);
     this.#guard(function (this: Connection) {
       if (!keepAlive) {
         this.#requests++;
@@ -579,7 +547,7 @@ export class Connection implements TimerEntry, PoolMember {
       );
       exchange.kill(error);
       if (committed) {
-        this.#accountExchange(exchange);
+        accountExchange(this.server, this.info, exchange);
         this.#abort();
       } else {
         this.#sendError(500, publicDetail(error), '', exchange.isHead, { exchange });
@@ -590,7 +558,7 @@ export class Connection implements TimerEntry, PoolMember {
   /** The app aborted its response (rocket.response's abort): cut the connection, whatever was sent. */
   responseAborted(exchange: Exchange, reason: unknown): void {
     if (exchange !== this.#exchange || this.#state !== State.Exchange) return;
-    this.#accountExchange(exchange);
+    accountExchange(this.server, this.info, exchange);
     this.server.logger.debug(`${exchange.requestLine}: the application aborted the response: ${describeError(reason)}`);
     exchange.kill(reason ?? new Error('the response was aborted'));
     this.#abort();
@@ -623,7 +591,7 @@ export class Connection implements TimerEntry, PoolMember {
     // Back to the initial flow state: the next 'data' listener starts the flow, and nothing
     // arriving meanwhile is lost.
     (socket as unknown as { readableFlowing: boolean | null }).readableFlowing = null;
-    this.#accountExchange(exchange, exchange.response.statusCode || 101);
+    accountExchange(this.server, this.info, exchange, exchange.response.statusCode || 101);
     this.server.connectionDetached(this, socket);
     return { socket, head };
   }
@@ -701,7 +669,7 @@ export class Connection implements TimerEntry, PoolMember {
 
   /** Refuse a new connection because the queue is full: 503 with Retry-After, then close. */
   rejectOverloaded(): void {
-    this.#sendError(503, 'the server is overloaded, retry later', `Retry-After: ${RETRY_AFTER}\r\n`, false, {});
+    this.#sendError(503, 'the server is overloaded, retry later', refusalHeaders(503), false, {});
   }
 
   // ---- errors, timeouts, closing ----
@@ -724,80 +692,18 @@ export class Connection implements TimerEntry, PoolMember {
       }
       if (committed) {
         this.server.logger.debug(`connection ${this.info.id}: ${error.message} after the response head was sent`);
-        this.#accountExchange(exchange);
+        accountExchange(this.server, this.info, exchange);
         this.#abort();
         return;
       }
     }
     this.server.logger.debug(`connection ${this.info.id}: ${error.status} ${error.code}: ${error.message}`);
-    const about: Refused = { exchange, head: head ?? this.#queuedHead, rawLine: exchange === null && head === null ? this.#firstLine() : undefined };
+    const about: Refused = { exchange, head: head ?? this.#queuedHead, rawLine: exchange === null && head === null ? firstLine(this.#buf, this.#start, this.#end) : undefined };
     if (exchange === null && error.status !== 503 && this.#offerClientError(error)) {
-      this.#account(error.status, 0, about);
+      accountRefusal(this.server, this.info, error.status, 0, about, this.#headStarted);
       return;
     }
-    this.#sendError(error.status, error.message, error.status === 503 ? `Retry-After: ${RETRY_AFTER}\r\n` : '', isHead, about);
-  }
-
-  /** The first line of what was received of a refused request, for the access log. */
-  #firstLine(): string {
-    if (this.#buf === null || this.#start === this.#end) return '-';
-    const end = Math.min(this.#end, this.#start + FIRST_LINE_LIMIT);
-    const text = this.#buf.toString('latin1', this.#start, end).replace(/^(?:\r\n)+/, '');
-    const eol = text.search(/[\r\n]/);
-    return eol === -1 ? text : text.slice(0, eol);
-  }
-
-  /** A request is over: once in the metrics, the access log and diagnostics_channel. */
-  #accountExchange(exchange: Exchange, status = exchange.response.statusCode): void {
-    if (exchange.accounted) return;
-    exchange.accounted = true;
-    const metrics = this.server.metrics;
-    metrics.inFlight--;
-    const durationMs = performance.now() - exchange.startTime;
-    const bytes = exchange.response.bytesSent;
-    metrics.responded(status, durationMs, false);
-    this.#logAccess(status, bytes, exchange.head, exchange.receivedAt, durationMs, '-', exchange.environ.REMOTE_ADDR);
-    if (requestFinish.hasSubscribers) requestFinish.publish({ environ: exchange.environ, connection: this.info, status, bytes, durationMs });
-  }
-
-  /** A response the server made itself (a refusal, a 500, a 503): metrics and access log. */
-  #account(status: number, bytes: number, about: Refused): void {
-    const exchange = about.exchange ?? null;
-    if (exchange !== null) {
-      if (exchange.accounted) return;
-      exchange.accounted = true;
-      this.server.metrics.inFlight--;
-    }
-    const startedAt = exchange?.receivedAt ?? (this.#headStarted || Date.now());
-    const durationMs = exchange !== null ? performance.now() - exchange.startTime : Date.now() - startedAt;
-    this.server.metrics.responded(status, durationMs, status < 500);
-    this.#logAccess(status, bytes, exchange?.head ?? about.head ?? null, startedAt, durationMs, about.rawLine ?? '-', exchange?.environ.REMOTE_ADDR ?? this.info.remoteAddress);
-    if (exchange !== null && requestFinish.hasSubscribers) {
-      requestFinish.publish({ environ: exchange.environ, connection: this.info, status, bytes, durationMs });
-    }
-  }
-
-  /** `remoteAddress`: the client as the environ has it, after a trusted proxy's forwarded headers. */
-  #logAccess(status: number, bytes: number, head: RequestHead | null, startTime: number, durationMs: number, rawLine: string, remoteAddress: string): void {
-    const requests = this.server.logs.requests;
-    if (!requests.enabled('info')) return;
-    const line = this.server.accessLine();
-    if (line === null) return;
-    const version = head === null ? '' : head.version === 11 ? 'HTTP/1.1' : 'HTTP/1.0';
-    requests.info(
-      line({
-        remoteAddress,
-        requestLine: head === null ? rawLine : `${head.method} ${head.target} ${version}`,
-        method: head?.method ?? '',
-        target: head?.target ?? '',
-        protocol: version,
-        status,
-        bytes,
-        startTime,
-        durationMs,
-        header: (name) => (head === null ? undefined : headerValue(head.rawHeaders, name)),
-      }),
-    );
+    this.#sendError(error.status, error.message, refusalHeaders(error.status), isHead, about);
   }
 
   /**
@@ -809,40 +715,8 @@ export class Connection implements TimerEntry, PoolMember {
     const hook = this.server.options.onClientError;
     if (hook === null) return false;
     const received = this.#buf === null ? Buffer.alloc(0) : Buffer.from(this.#buf.subarray(this.#start, this.#end));
-    let open = true;
-    const socket = this.socket;
-    const reply: ClientErrorReply = {
-      info: this.info,
-      received,
-      write: (data) => {
-        if (open && !socket.destroyed) socket.write(data);
-      },
-      end: (data) => {
-        if (!open) return;
-        open = false;
-        if (socket.destroyed) return;
-        if (data === undefined) socket.end();
-        else socket.end(data);
-      },
-      destroy: () => {
-        open = false;
-        // What the hook wrote is still corked: hand it to the system first, as a write followed
-        // by destroy() on a plain socket would have.
-        while (socket.writableCorked > 0) socket.uncork();
-        socket.destroy();
-      },
-    };
-    let handled: boolean;
-    try {
-      handled = hook(error, reply) === true;
-    } catch (hookError) {
-      this.server.logger.error(`the onClientError hook threw: ${describeError(hookError)}`);
-      handled = false;
-    }
-    if (!handled) {
-      open = false;
-      return false;
-    }
+    const taken = offerToHook(hook, error, this.socket, this.info, received, this.server.logger);
+    if (taken === null) return false;
     // Stop serving as #shutdown does, but leave the ending to the hook.
     if (this.#state === State.Queued) this.server.pool.remove(this);
     this.#state = State.Closing;
@@ -853,21 +727,16 @@ export class Connection implements TimerEntry, PoolMember {
     this.#flushBatch();
     if (this.#paused) {
       this.#paused = false;
-      socket.resume();
+      this.socket.resume();
     }
-    if (open) {
-      const socketTimeout = this.server.options.socketTimeout * 1000;
-      this.server.monitor.arm(this, TimerKind.Linger, socketTimeout > 0 ? socketTimeout : LINGER_MS);
-    }
+    if (taken.isOpen()) this.server.monitor.arm(this, TimerKind.Linger, lingerMs(this.server.options, true));
     return true;
   }
 
   #sendError(status: number, detail: string | undefined, extraHeaders: string, isHead: boolean, about: Refused): void {
-    const options = this.server.options;
-    const response = errorResponse(status, detail, httpDate(), options.serverSoftware || null, extraHeaders, isHead, options.protocol);
-    const bytes = Buffer.from(response, 'utf8');
+    const { bytes, bodyLength } = refusalBytes(this.server.options, status, detail, extraHeaders, isHead);
     this.send(bytes);
-    this.#account(status, bytes.length - (response.indexOf('\r\n\r\n') + 4), about);
+    accountRefusal(this.server, this.info, status, bodyLength, about, this.#headStarted);
     this.#shutdown();
   }
 
@@ -915,7 +784,7 @@ export class Connection implements TimerEntry, PoolMember {
     const exchange = this.#exchange;
     if (exchange === null || exchange.accounted) return;
     if (exchange.response.committed) {
-      this.#accountExchange(exchange);
+      accountExchange(this.server, this.info, exchange);
     } else {
       exchange.accounted = true;
       this.server.metrics.inFlight--;
@@ -1026,25 +895,17 @@ export class Connection implements TimerEntry, PoolMember {
         if (this.#start !== this.#end || this.#requests === 0) {
           // Inactivity while a head arrives, and a deadline for the whole head from its first byte.
           kind = TimerKind.Head;
-          deadline = options.socketTimeout > 0 ? now + options.socketTimeout * 1000 : Infinity;
-          if (this.#headStarted !== 0 && options.headerTimeout > 0) {
-            deadline = Math.min(deadline, this.#headStarted + options.headerTimeout * 1000);
-          }
-          if (this.#headStarted !== 0 && options.requestTimeout > 0) {
-            deadline = Math.min(deadline, this.#headStarted + options.requestTimeout * 1000);
-          }
+          deadline = headDeadline(options, now, this.#headStarted);
         } else {
-          // Keep-alive: a little longer than the hint, so well-behaved clients retire first.
           kind = TimerKind.Idle;
-          const ms = options.timeout * 1000;
-          deadline = ms > 0 ? now + ms + Math.min(IDLE_GRACE_MS, ms / 10) : Infinity;
+          deadline = idleDeadline(options, now);
         }
         break;
       case State.Queued:
         // The wait for a worker is counted from when it began, whatever the client sends meanwhile.
         if (this.timerKind === TimerKind.Queue && this.timerSlot !== -1) return;
         kind = TimerKind.Queue;
-        deadline = options.queueTimeout > 0 ? now + options.queueTimeout * 1000 : Infinity;
+        deadline = queueDeadline(options, now);
         activity = true;
         break;
       case State.Exchange: {
@@ -1055,10 +916,7 @@ export class Connection implements TimerEntry, PoolMember {
           return;
         }
         kind = TimerKind.Body;
-        deadline = options.socketTimeout > 0 ? now + options.socketTimeout * 1000 : Infinity;
-        if (options.requestTimeout > 0 && this.#requestStarted !== 0) {
-          deadline = Math.min(deadline, this.#requestStarted + options.requestTimeout * 1000);
-        }
+        deadline = bodyDeadline(options, now, this.#requestStarted);
         // Draining what the app left unread has one deadline in all, however the bytes trickle.
         if (exchange.discarding && this.timerKind === TimerKind.Body && this.timerSlot !== -1) return;
         break;
@@ -1090,51 +948,4 @@ export class Connection implements TimerEntry, PoolMember {
     if (pause) this.socket.pause();
     else this.socket.resume();
   }
-}
-
-/**
- * RFC 9110 §10.1.1: `100-continue` is the only expectation; any other is answered 417. An
- * HTTP/1.0 request's expectation is ignored ("MUST ignore").
- */
-function checkExpect(head: RequestHead): boolean {
-  if (head.expect === null || head.version === 10) return false;
-  if (trimOWS(head.expect).toLowerCase() === '100-continue') return true;
-  throw new HttpError(417, 'ROCKET_ERR_EXPECTATION_FAILED', 'only the 100-continue expectation is supported');
-}
-
-/**
- * What a 500 may tell the client about why: only what the server itself found wrong with the
- * response (never an app's own error message, which may hold secrets).
- */
-function publicDetail(error: unknown): string | undefined {
-  return error instanceof RocketError && error.code === 'ROCKET_ERR_RESPONSE_LENGTH' ? error.message : undefined;
-}
-
-/**
- * Bytes of the writes in flight that the kernel has not taken yet (libuv's write queue): unlike
- * `writableLength`, it shrinks while a large write is going out piece by piece.
- */
-function unsentOnWire(socket: Socket): number {
-  const handle = (socket as unknown as { _handle?: { writeQueueSize?: unknown } | null })._handle;
-  return typeof handle?.writeQueueSize === 'number' ? handle.writeQueueSize : 0;
-}
-
-/** Who a server-made response answers: the exchange, or the head, or the first line received. */
-interface Refused {
-  exchange?: Exchange | null;
-  head?: RequestHead | null;
-  rawLine?: string | undefined;
-}
-
-/** Most bytes of a refused request's first line kept for the access log. */
-const FIRST_LINE_LIMIT = 512;
-
-const requestStart = diagnostics.channel('rocket.request.start');
-const requestFinish = diagnostics.channel('rocket.request.finish');
-
-/** The first value of a header field in raw `[name, value, …]` pairs, case-insensitive. */
-function headerValue(raw: readonly string[], name: string): string | undefined {
-  const wanted = name.toLowerCase();
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === wanted) return raw[i + 1];
-  return undefined;
 }

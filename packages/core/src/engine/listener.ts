@@ -8,12 +8,12 @@ import { chmodSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import tls from 'node:tls';
-import type { ConnectionInfo, TlsInfo } from './environ.js';
-import { RocketError } from './errors.js';
-import type { BindSpec } from './interfaces.js';
-import type { AddressList } from './ip.js';
-import type { Logger } from './options.js';
-import { detectProxyHeader, parseProxyHeader, type ProxyHeader, type ProxyProtocolMode } from './proxy-protocol.js';
+import type { ConnectionInfo, TlsInfo } from '../gateway/environ.js';
+import { RocketError } from '../errors.js';
+import type { BindSpec } from './bind.js';
+import type { AddressList } from '../http/ip.js';
+import type { Logger } from '../observability/logging.js';
+import { detectProxyHeader, parseProxyHeader, type ProxyHeader, type ProxyProtocolMode } from '../http/proxy-protocol.js';
 
 /** What an interface was actually bound to. */
 export interface BoundAddress {

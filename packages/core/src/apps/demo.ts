@@ -1,7 +1,7 @@
 /** Rocket's demo page, served by `rocket` when no app is given. */
 
-import type { GatewayApp } from './gateway.js';
-import { VERSION } from './options.js';
+import type { GatewayApp } from '../gateway/run-app.js';
+import { VERSION } from '../version.js';
 
 const PAGE = `<!DOCTYPE html>
 <html>

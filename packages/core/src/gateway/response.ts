@@ -23,9 +23,9 @@
  */
 
 import type { Socket } from 'node:net';
-import { RocketError } from './errors.js';
-import { isFieldValue, isToken } from './http/chars.js';
-import { isBodilessStatus, parseStatus, type Status } from './http/response-head.js';
+import { RocketError } from '../errors.js';
+import { isFieldValue, isToken } from '../http/chars.js';
+import { isBodilessStatus, parseStatus, type Status } from '../http/response-head.js';
 
 /** Response headers as WSGI has them: a list of `[name, value]` pairs. */
 export type ResponseHeaders = ReadonlyArray<readonly [string, string | number]>;

@@ -29,11 +29,11 @@
  */
 
 import { performance } from 'node:perf_hooks';
-import type { Environ } from './environ.js';
-import { RocketError } from './errors.js';
+import type { Environ } from '../gateway/environ.js';
+import { RocketError } from '../errors.js';
 import { WorkerThreads, resolveTask, type WorkerJob, type WorkerTask } from './futures-worker.js';
-import type { GatewayApp } from './gateway.js';
-import type { StartResponse } from './response.js';
+import type { GatewayApp } from '../gateway/run-app.js';
+import type { StartResponse } from '../gateway/response.js';
 
 /** The environ key of the executor. */
 export const EXECUTOR_KEY = 'wsgiorg.executor';
