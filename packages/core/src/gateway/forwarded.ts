@@ -40,8 +40,6 @@ interface Hop {
  * environ['wsgi.url_scheme'];  // 'https'
  */
 export function applyForwarded(environ: Environ, trusted: AddressList): boolean {
-  const peer = environ.REMOTE_ADDR;
-  if (peer !== '' && !trusted.has(peer)) return false;
   const raw = environ['rocket.raw_headers'];
   let forwarded: string[] | null = null;
   let xfor: string[] | null = null;
@@ -57,6 +55,11 @@ export function applyForwarded(environ: Environ, trusted: AddressList): boolean 
     else if (lower === 'x-forwarded-proto') (xproto ??= []).push(raw[i + 1]!);
     else if (lower === 'x-forwarded-host') (xhost ??= []).push(raw[i + 1]!);
   }
+  if (forwarded === null && xfor === null && xproto === null && xhost === null) return false;
+  // The peer is checked only for a request that carries such a header: parsing its address is
+  // the costly part, and most requests have none.
+  const peer = environ.REMOTE_ADDR;
+  if (peer !== '' && !trusted.has(peer)) return false;
   let hop: Hop | null = null;
   if (forwarded !== null) hop = pickHop(parseForwarded(forwarded.join(',')), trusted);
   else if (xfor !== null || xproto !== null || xhost !== null) {
