@@ -49,5 +49,7 @@ export function serve(createServer) {
   // As long as Rocket's `timeout` (600 s), so idle keep-alive connections stay open in scenario 7.
   server.keepAliveTimeout = 600_000;
   server.listen(PORT, '127.0.0.1', () => ready(server.address().port));
+  // Exit normally on SIGTERM, so `node --cpu-prof` writes its profile.
+  process.once('SIGTERM', () => process.exit(0));
   return server;
 }
