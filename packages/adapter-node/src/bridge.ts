@@ -32,7 +32,17 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { ConnectionInfo, Environ, GatewayApp, PreparedHead, ResponseChannel, WsgiInput } from '@rocketserver/core';
 import { BridgeSocket, type SocketUser } from './bridge-socket.js';
-import { currentResponse, releaseResponse, responseDrained, setUniqueHeaders, type InternalRequest, type InternalResponse } from './node-internals.js';
+import {
+  addHeaderLines,
+  currentResponse,
+  markConsuming,
+  releaseResponse,
+  responseDrained,
+  serialisedHead,
+  setUniqueHeaders,
+  type InternalRequest,
+  type InternalResponse,
+} from './node-internals.js';
 import { ResponseParser, type ResponseSink } from './response-parser.js';
 
 /** A Node request listener: `(req, res) => …`, what `http.createServer()` takes. */
@@ -157,7 +167,7 @@ class BridgedRequest implements ResponseSink, SocketUser {
         if (result.done) {
           req.complete = true;
           const trailers = this.environ['rocket.trailers'] as string[] | undefined;
-          if (trailers !== undefined) req._addHeaderLines(trailers, trailers.length);
+          if (trailers !== undefined) addHeaderLines(req, trailers);
           req.push(null);
           return;
         }
@@ -178,7 +188,7 @@ class BridgedRequest implements ResponseSink, SocketUser {
   // ---- ResponseSink: what Node wrote ----
 
   nodeHead(): string | null {
-    return this.res._header;
+    return serialisedHead(this.res);
   }
 
   informational(code: number, reason: string, headers: string[]): void {
@@ -307,7 +317,7 @@ function flushPendingHead(bridged: BridgedRequest): void {
 }
 
 function readBody(this: Internals): void {
-  this._consuming = true;
+  markConsuming(this);
   this[kBridged]!.read();
 }
 
@@ -358,7 +368,7 @@ function createRequest(environ: Environ, socket: Socket | BridgeSocket, Request 
   req.httpVersion = minor === 0 ? '1.0' : '1.1';
   const raw = environ['rocket.raw_headers'] as string[];
   // Node's own header bookkeeping: rawHeaders, and lazily `headers` with its duplicate rules.
-  req._addHeaderLines(raw, raw.length);
+  addHeaderLines(req, raw);
   return req;
 }
 

@@ -32,6 +32,21 @@ export type InternalResponse = http.ServerResponse & {
   _keepAliveTimeout: number;
 };
 
+/** Add raw header (or trailer) pairs to `req`, as node:http's parser does: `rawHeaders`, and `headers` built lazily with Node's duplicate rules. */
+export function addHeaderLines(req: http.IncomingMessage, fields: readonly string[]): void {
+  (req as InternalRequest)._addHeaderLines(fields, fields.length);
+}
+
+/** Someone reads `req`'s body: node:http will not dump it after the response. */
+export function markConsuming(req: http.IncomingMessage): void {
+  (req as InternalRequest)._consuming = true;
+}
+
+/** The head Node serialised for `res`, once it made one. */
+export function serialisedHead(res: http.ServerResponse): string | null {
+  return (res as InternalResponse)._header;
+}
+
 /** What node:http's server keeps on a connection's socket. */
 export interface InternalSocket {
   /** The response writing to this socket now (Node's `assignSocket`/`detachSocket` set it). */
