@@ -1,5 +1,6 @@
 // The response parser on its own: bytes as Node's ServerResponse writes them in, calls out.
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { ResponseParseError, ResponseParser, type ResponseSink } from '@rocketserver/adapter-node';
 
 type Call =
@@ -247,5 +248,88 @@ describe("ResponseParser: Node's own head", () => {
     const { calls, sink } = trusted(NODE_HEAD);
     new ResponseParser(sink, false).write('HTTP/1.1 200 OK\r\nX-Raw: 1\r\nContent-Length: 0\r\n\r\n');
     expect(calls[0]).toEqual(['head', 200]);
+  });
+});
+
+describe("ResponseParser: a chunked body of Node's own head", () => {
+  const HEAD = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nDate: Sat, 21 Nov 2026 10:00:00 GMT\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n';
+  const CRLF = Buffer.from('\r\n');
+
+  /** A sink that trusts HEAD and collects the body as bytes. */
+  function collect() {
+    const out = { body: [] as Buffer[], trailers: undefined as string[] | null | undefined, ends: 0 };
+    const sink: ResponseSink = {
+      informational: () => {},
+      head: () => {
+        throw new Error('not trusted');
+      },
+      prepared: () => {},
+      nodeHead: () => HEAD,
+      body: (chunk) => void out.body.push(Buffer.from(chunk)) ?? true,
+      end: (trailers) => {
+        out.ends++;
+        out.trailers = trailers;
+      },
+    };
+    return { out, parser: new ResponseParser(sink, false) };
+  }
+
+  /** What Node's write_ writes for one chunk: size, CRLF, data, CRLF. */
+  const nodeChunk = (data: Buffer): (Buffer | string)[] => [data.length.toString(16), CRLF, data, CRLF];
+
+  it('takes size, CRLF, data and CRLF write by write, the first size behind the head, and the last chunk with trailers', () => {
+    const { out, parser } = collect();
+    const a = Buffer.from('first chunk ');
+    const b = Buffer.from('second');
+    const writes = [...nodeChunk(a), ...nodeChunk(b)];
+    parser.write(HEAD + (writes[0] as string), 'latin1');
+    for (const w of writes.slice(1)) parser.write(w);
+    parser.write('0\r\nX-Sum: 42\r\n\r\n', 'latin1');
+    expect(Buffer.concat(out.body).toString()).toBe('first chunk second');
+    expect(out.trailers).toEqual(['X-Sum', '42']);
+    expect(out.ends).toBe(1);
+  });
+
+  it('a text chunk in another encoding is sent as the bytes it stands for', () => {
+    const { out, parser } = collect();
+    parser.write(HEAD + '2', 'latin1');
+    parser.write(CRLF);
+    parser.write('é!', 'latin1');
+    parser.write('\r\n', 'latin1');
+    parser.write('0\r\n\r\n', 'latin1');
+    expect(Buffer.concat(out.body)).toEqual(Buffer.from([0xe9, 0x21]));
+  });
+
+  it('any other write, at any point of a chunk, hands the rest to the decoder with the same body', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ minLength: 1, maxLength: 40 }), { minLength: 1, maxLength: 5 }),
+        fc.nat(200),
+        fc.integer({ min: 1, max: 7 }),
+        (chunks, at, size) => {
+          // Node's writes up to write number `at`, then the rest of the same bytes as raw writes of `size` bytes.
+          const writes = chunks.flatMap((c) => nodeChunk(Buffer.from(c)));
+          writes.push('0\r\n\r\n');
+          const cut = Math.min(at, writes.length);
+          const rest = Buffer.concat(writes.slice(cut).map((w) => (typeof w === 'string' ? Buffer.from(w, 'latin1') : w)));
+          const { out, parser } = collect();
+          parser.write(HEAD);
+          for (const w of writes.slice(0, cut)) parser.write(w, typeof w === 'string' ? 'latin1' : undefined);
+          for (let i = 0; i < rest.length; i += size) parser.write(rest.subarray(i, i + size));
+          expect(Buffer.concat(out.body)).toEqual(Buffer.concat(chunks.map((c) => Buffer.from(c))));
+          expect(out.ends).toBe(1);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('data not followed by CRLF is refused, as the decoder refuses it', () => {
+    const { parser } = collect();
+    parser.write(HEAD);
+    parser.write('2', 'latin1');
+    parser.write(CRLF);
+    parser.write(Buffer.from('ab'));
+    expect(() => parser.write(Buffer.from('xy'))).toThrow(ResponseParseError);
   });
 });

@@ -55,6 +55,37 @@ const enum State {
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
+/** Where Node's chunk writes stand (see ResponseParser's `#nodeChunk`). */
+const enum Step {
+  /** Next: a chunk's size, in hex. */
+  Size,
+  /** Next: the CRLF after the size. */
+  SizeEnd,
+  /** Next: the chunk's data, in one or more writes. */
+  Data,
+  /** Next: the CRLF after the data. */
+  DataEnd,
+  /** Next: the LF of that CRLF, whose CR came alone. */
+  DataEndLF,
+}
+
+function isHex(text: string): boolean {
+  if (text.length === 0 || text.length > 12) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46))) return false;
+  }
+  return true;
+}
+
+function isCRLF(chunk: Buffer | string): boolean {
+  return typeof chunk === 'string' ? chunk === '\r\n' : chunk.length === 2 && chunk[0] === 0x0d && chunk[1] === 0x0a;
+}
+
+function isUtf8(encoding: BufferEncoding | null | undefined): boolean {
+  return encoding === undefined || encoding === null || encoding === 'utf8' || encoding === 'utf-8';
+}
+
 /** Header fields the parser looks at: Node's framing of its own connection, replaced by the server's, and the length. */
 const enum Framing {
   None,
@@ -139,6 +170,16 @@ export class ResponseParser implements ChunkSink {
   #room = true;
   /** Some of the body went to the sink already. */
   #bodyStarted = false;
+  /**
+   * A chunked body of Node's own head is followed write by write, as Node writes each chunk (size,
+   * CRLF, data, CRLF, each a write of its own), with no decoding; the first write that is anything
+   * else hands the body to the decoder for good.
+   */
+  #nodeChunks = false;
+  #step = Step.Size;
+  /** The size line of the chunk under way, and how many of its bytes are still to come. */
+  #sizeText = '';
+  #left = 0;
 
   constructor(sink: ResponseSink, isHeadRequest: boolean) {
     this.#sink = sink;
@@ -161,6 +202,7 @@ export class ResponseParser implements ChunkSink {
    * @throws {ResponseParseError} bytes that are not an HTTP/1.1 response (an app wrote garbage to `res.socket`).
    */
   write(chunk: Buffer | string, encoding?: BufferEncoding | null): boolean {
+    if (this.#nodeChunks) return this.#nodeChunk(chunk, encoding);
     if (typeof chunk === 'string') {
       const utf8 = encoding === undefined || encoding === null || encoding === 'utf8' || encoding === 'utf-8';
       if (this.#state === State.Head && this.#pending === null) {
@@ -171,6 +213,7 @@ export class ResponseParser implements ChunkSink {
           this.#readHead(head, head.length - 4, true);
           if (chunk.length === head.length) return this.#room;
           const rest = chunk.slice(head.length);
+          if (this.#nodeChunks) return this.#nodeChunk(rest, encoding);
           return utf8 ? this.#text(rest) : this.#bytes(Buffer.from(rest, 'latin1'));
         }
       } else if (utf8 && this.#state !== State.Head && this.#state !== State.Chunked) {
@@ -208,6 +251,76 @@ export class ResponseParser implements ChunkSink {
         return this.#room;
       default:
         return this.#bytes(Buffer.from(text));
+    }
+  }
+
+  /** One write of Node's chunked framing: taken for what it is, or handed to the decoder. */
+  #nodeChunk(chunk: Buffer | string, encoding?: BufferEncoding | null): boolean {
+    this.#room = true;
+    switch (this.#step) {
+      case Step.Size:
+        if (typeof chunk === 'string' && isHex(chunk)) {
+          this.#sizeText = chunk;
+          this.#left = parseInt(chunk, 16);
+          // `0` is the last chunk, with trailers: the decoder reads those.
+          if (this.#left > 0) {
+            this.#step = Step.SizeEnd;
+            return true;
+          }
+        }
+        break;
+      case Step.SizeEnd:
+        if (isCRLF(chunk)) {
+          this.#step = Step.Data;
+          return true;
+        }
+        break;
+      case Step.Data: {
+        const data = typeof chunk === 'string' && !isUtf8(encoding) ? Buffer.from(chunk, encoding!) : chunk;
+        const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+        if (size > 0 && size <= this.#left) {
+          this.#left -= size;
+          if (this.#left === 0) this.#step = Step.DataEnd;
+          this.#body(data);
+          return this.#room;
+        }
+        break;
+      }
+      case Step.DataEnd:
+        if (isCRLF(chunk)) {
+          this.#step = Step.Size;
+          return true;
+        }
+        break;
+    }
+    return this.#decodeFrom(typeof chunk === 'string' ? Buffer.from(chunk, encoding ?? 'utf8') : chunk);
+  }
+
+  /** Something other than Node's usual chunk writes: the decoder goes on from where the chunks stand. */
+  #decodeFrom(bytes: Buffer): boolean {
+    this.#nodeChunks = false;
+    switch (this.#step) {
+      case Step.Size:
+        return this.#bytes(bytes);
+      case Step.SizeEnd:
+        return this.#bytes(Buffer.concat([Buffer.from(this.#sizeText, 'latin1'), bytes]));
+      case Step.Data:
+        // The rest of the chunk under way, announced as a chunk of its own: the same body bytes.
+        return this.#bytes(Buffer.concat([Buffer.from(`${this.#left.toString(16)}\r\n`, 'latin1'), bytes]));
+      case Step.DataEnd:
+        // The chunk's data is all out; what comes must start with its CRLF.
+        if (bytes.length >= 2 && bytes[0] === 0x0d && bytes[1] === 0x0a) return bytes.length === 2 ? true : this.#bytes(bytes.subarray(2));
+        if (bytes.length === 1 && bytes[0] === 0x0d) {
+          // Half of the CRLF: the other half must follow.
+          this.#nodeChunks = true;
+          this.#step = Step.DataEndLF;
+          return true;
+        }
+        throw new ResponseParseError('malformed chunked response body: chunk data not followed by CRLF');
+      case Step.DataEndLF:
+        if (bytes[0] !== 0x0a) throw new ResponseParseError('malformed chunked response body: chunk data not followed by CRLF');
+        this.#step = Step.Size;
+        return bytes.length === 1 ? true : this.#bytes(bytes.subarray(1));
     }
   }
 
@@ -378,6 +491,7 @@ export class ResponseParser implements ChunkSink {
     } else if (chunked) {
       this.#state = State.Chunked;
       this.#decoder = new ChunkedDecoder(UNLIMITED);
+      this.#nodeChunks = trusted;
     } else if (length >= 0) {
       this.#state = State.Length;
       this.#remaining = length;
