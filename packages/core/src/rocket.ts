@@ -23,7 +23,7 @@ import { AddressList } from './http/ip.js';
 import { expandActivated } from './engine/socket-activation.js';
 import { Listener, type BoundAddress, type ListenerSettings } from './engine/listener.js';
 import { Monitor } from './engine/monitor.js';
-import { checkOptionChanges, resolveOptions, type ResolvedOptions, type RocketOptions } from './options.js';
+import { checkOptionChanges, resolveOptions, type DroppedConnection, type ResolvedOptions, type RocketOptions } from './options.js';
 import { WorkerPool, type PoolStats } from './engine/pool.js';
 import { installSignalHandlers } from './signals.js';
 import { staticFiles } from './apps/static-files.js';
@@ -266,7 +266,7 @@ export class Rocket {
       chunkedLimits,
       // Read when used: a bridge may change the timeout of a running server.
       get keepAliveHint() {
-        return Math.floor(resolved.timeout);
+        return keepAliveHint(resolved.timeout, resolved.maxRequestsPerConnection);
       },
       get stopping() {
         return server.#state === State.Stopping;
@@ -354,8 +354,9 @@ export class Rocket {
     const results = await Promise.allSettled(
       this.#listeners.map((listener) =>
         listener.listen(
-          // The metrics interface is scraped directly, never through the proxy.
-          { ...settings, logger: this.#portLogger(listener), ...(listener === this.#metricsListener ? { proxyProtocol: null } : {}) },
+          // The metrics interface is scraped directly, never through the proxy, and stays reachable
+          // when the serving interfaces are full.
+          { ...settings, logger: this.#portLogger(listener), ...(listener === this.#metricsListener ? { proxyProtocol: null, maxConnections: 0 } : {}) },
           listener === this.#metricsListener ? (socket, info) => this.#accept(socket, info, this.#metricsContext!) : onConnection,
         ),
       ),
@@ -455,7 +456,21 @@ export class Rocket {
       // The header comes first, so it has the time a fresh connection has for its first request.
       proxyTimeout: proxyHeaderTimeout(this.options),
       unixSocketMode: this.options.unixSocketMode,
+      maxConnections: this.options.maxConnections,
+      onDrop: (connection) => this.#dropped(connection),
     };
+  }
+
+  /** A connection closed on arrival for `maxConnections`: logged, and told to the onDrop hook. */
+  #dropped(connection: DroppedConnection): void {
+    this.#logs.errors.debug(`connection from ${connection.remoteAddress ?? 'a UNIX socket'} closed: maxConnections (${this.options.maxConnections}) are open`);
+    const hook = this.options.onDrop;
+    if (hook === null) return;
+    try {
+      hook(connection);
+    } catch (error) {
+      this.#logs.errors.error(`the onDrop hook threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
   }
 
   /** The onConnection hook hears of a new connection; a hook that throws costs that connection only. */
@@ -684,7 +699,11 @@ export class Rocket {
    * server.updateOptions({ timeout: 30, maxBodySize: 1 << 20 });
    */
   updateOptions(changes: RocketOptions): void {
-    Object.assign(this.options, checkOptionChanges(changes));
+    const checked = checkOptionChanges(changes);
+    Object.assign(this.options, checked);
+    if (checked.maxConnections !== undefined) {
+      for (const listener of this.#listeners) if (listener !== this.#metricsListener) listener.setMaxConnections(checked.maxConnections);
+    }
   }
 
   unref(): void {
@@ -904,4 +923,20 @@ function withMetricsPath(app: GatewayApp, options: ResolvedOptions, render: () =
     if (path !== '' && environ.SCRIPT_NAME === '' && environ.PATH_INFO === path) return metrics(environ, startResponse);
     return app(environ, startResponse);
   };
+}
+
+let hintFor = { timeout: -1, max: -1, value: '' };
+
+/**
+ * The `Keep-Alive` hint (RFC 2068 §19.7.1.1, as node:http sends it): whole seconds of the idle
+ * timeout, rounded down — `timeout=0` under a second still tells a client not to reuse the
+ * connection later — and the request limit as `max`. Remembered, as it rarely changes and every
+ * keep-alive response reads it.
+ */
+function keepAliveHint(timeout: number, max: number): string {
+  if (timeout !== hintFor.timeout || max !== hintFor.max) {
+    const value = timeout > 0 ? `timeout=${Math.floor(timeout)}${max > 0 ? `, max=${max}` : ''}` : '';
+    hintFor = { timeout, max, value };
+  }
+  return hintFor.value;
 }

@@ -501,6 +501,7 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
     this.#guard(function (this: Connection) {
       if (!keepAlive) {
         this.#requests++;
+        if (exchange.bodyDone && this.#overRequestLimit()) this.#refuseBeyondLimit();
         this.#shutdown();
         return;
       }
@@ -534,6 +535,39 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
     this.#idleSince = Date.now();
     this.#headStarted = this.#start === this.#end ? 0 : this.#idleSince;
     this.#process(false);
+  }
+
+  #overRequestLimit(): boolean {
+    const max = this.server.options.maxRequestsPerConnection;
+    return max !== 0 && this.#requests >= max && this.#start !== this.#end;
+  }
+
+  /**
+   * The connection served its last allowed request, and the client pipelined more behind it: each
+   * request already whole in the buffer gets a 503 with `Connection: close` rather than silence,
+   * as node:http answers them. Only what was received is answered, and nothing is read after it:
+   * a request with a body ends the run, since its body would have to be read to find the next.
+   */
+  #refuseBeyondLimit(): void {
+    const limits = this.server.headLimits;
+    const options = this.server.options;
+    const scan = new HeadScan();
+    while (this.#start !== this.#end) {
+      let head: RequestHead | null;
+      try {
+        head = parseRequestHead(this.#buf!, this.#start, this.#end, limits, scan);
+      } catch {
+        return;
+      }
+      if (head === null) return;
+      const receivedAt = this.#headStarted;
+      this.#consume(head.size);
+      scan.reset();
+      const { bytes, bodyLength } = refusalBytes(options, 503, 'the connection served its last request', '', head.method === 'HEAD');
+      this.send(bytes);
+      accountRefusal(this.server, this.info, 503, bodyLength, { head }, receivedAt);
+      if (head.contentLength !== null || head.transferEncoding !== null) return;
+    }
   }
 
   /** The app failed: a 500 if nothing was sent yet, else the response is cut off. */

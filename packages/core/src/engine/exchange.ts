@@ -29,8 +29,8 @@ export interface ExchangeServer {
   readonly logger: Logger;
   readonly serverInfo: ServerInfo;
   readonly chunkedLimits: ChunkedLimits;
-  /** Whole seconds for the `Keep-Alive: timeout=N` hint; 0 sends none. */
-  readonly keepAliveHint: number;
+  /** The value of the `Keep-Alive` hint; '' sends none. */
+  readonly keepAliveHint: string;
   /** Peers whose forwarded headers gateway apps believe; null: nobody's. */
   readonly forwardedAllowIps: AddressList | null;
 }
@@ -219,7 +219,7 @@ export class Exchange implements GatewayExchange, ResponseOwner, BodySource, Chu
     return this.conn.socket;
   }
 
-  get keepAliveHint(): number {
+  get keepAliveHint(): string {
     return this.conn.server.keepAliveHint;
   }
 

@@ -45,8 +45,8 @@ export interface ResponseOwner {
   readonly isHead: boolean;
   /** 10 or 11. */
   readonly version: number;
-  /** Seconds for the `Keep-Alive: timeout=N` hint; 0 sends none. */
-  readonly keepAliveHint: number;
+  /** The value of the `Keep-Alive` hint (`timeout=5`, `timeout=5, max=100`); '' sends none. */
+  readonly keepAliveHint: string;
   /** `Server` header value, or '' for none. */
   readonly serverSoftware: string;
   /** What the status line starts with: `HTTP/1.1`, or `HTTP/1.0` for a server that speaks only that. */
@@ -377,12 +377,12 @@ export class Response implements ResponseChannel {
     if (owner.minimalConnectionHeaders) {
       // What each version needs said: HTTP/1.1 persists unless told, HTTP/1.0 closes unless told.
       if (keepAlive && !http11) {
-        head += owner.keepAliveHint > 0 ? `Connection: Keep-Alive\r\nKeep-Alive: timeout=${owner.keepAliveHint}\r\n\r\n` : 'Connection: Keep-Alive\r\n\r\n';
+        head += owner.keepAliveHint !== '' ? `Connection: Keep-Alive\r\nKeep-Alive: ${owner.keepAliveHint}\r\n\r\n` : 'Connection: Keep-Alive\r\n\r\n';
       } else {
         head += keepAlive || !http11 ? '\r\n' : 'Connection: close\r\n\r\n';
       }
     } else if (keepAlive) {
-      head += owner.keepAliveHint > 0 ? `Connection: keep-alive\r\nKeep-Alive: timeout=${owner.keepAliveHint}\r\n\r\n` : 'Connection: keep-alive\r\n\r\n';
+      head += owner.keepAliveHint !== '' ? `Connection: keep-alive\r\nKeep-Alive: ${owner.keepAliveHint}\r\n\r\n` : 'Connection: keep-alive\r\n\r\n';
     } else {
       head += 'Connection: close\r\n\r\n';
     }
