@@ -12,7 +12,7 @@
 import cluster from 'node:cluster';
 import type { Socket } from 'node:net';
 import { Connection, type ServerContext } from './engine/connection.js';
-import type { ConnectionInfo, ServerInfo, WsgiErrors } from './gateway/environ.js';
+import type { ConnectionInfo, ServerInfo } from './gateway/environ.js';
 import { RocketError } from './errors.js';
 import { fileWrapper } from './gateway/file-wrapper.js';
 import type { GatewayApp } from './gateway/run-app.js';
@@ -24,15 +24,21 @@ import { expandActivated } from './engine/socket-activation.js';
 import { Listener, type BoundAddress, type ListenerSettings } from './engine/listener.js';
 import { Monitor } from './engine/monitor.js';
 import { checkOptionChanges, resolveOptions, type DroppedConnection, type ResolvedOptions, type RocketOptions } from './options.js';
-import { WorkerPool, type PoolStats } from './engine/pool.js';
+import { WorkerPool } from './engine/pool.js';
 import { installSignalHandlers } from './signals.js';
 import { staticFiles } from './apps/static-files.js';
 import { Executor, provideFutures } from './apps/futures.js';
 import { compileAccessFormat, type AccessRecord } from './observability/access-log.js';
 import { LogChannels, type Logger } from './observability/logging.js';
 import { metricsSource, prometheusTextOf, RequestMetrics, type MetricsSource } from './observability/metrics.js';
-import { attachWorker, checkReusePort, gatherMetrics, Supervisor, workerCount, type WorkerReport } from './workers.js';
+import { attachWorker, checkReusePort, gatherMetrics, Supervisor, workerCount } from './workers.js';
 import { workerNumber } from './observability/worker-number.js';
+import { keepAliveHint } from './http/response-framing.js';
+import { metricsResponder, withMetricsPath, withProbes } from './apps/probes.js';
+import { stderrStream } from './gateway/wsgi-errors.js';
+import { combineStats, roundMs, STATE_NAMES, type RocketStats } from './stats.js';
+
+export type { RocketStats };
 
 /** What a method needs to run, as in Rocket: `{ wsgi_app }` for the `wsgi` method. */
 export interface AppInfo {
@@ -56,56 +62,6 @@ const enum State {
   Running,
   Restarting,
   Stopping,
-}
-
-const STATE_NAMES = ['stopped', 'starting', 'running', 'restarting', 'stopping'] as const;
-
-/** A JSON-able snapshot of the server. */
-export interface RocketStats {
-  state: (typeof STATE_NAMES)[number];
-  connections: {
-    /** Open now. */
-    open: number;
-    /** With a request being served or waiting for a worker. */
-    active: number;
-    /** Idle between requests, held by the monitor. */
-    idle: number;
-    /** Waiting for the client to read the responses already sent before anything else is read. */
-    flushing: number;
-    /** Accepted since the server was created. */
-    accepted: number;
-    /** Closed since the server was created (handed over by an Upgrade included). */
-    closed: number;
-    /** Refused with 503 because the queue was full. */
-    rejected: number;
-  };
-  pool: PoolStats;
-  requests: {
-    /** Answered, by the app or by the server itself. */
-    total: number;
-    /** Being served now. */
-    inFlight: number;
-    /** Answered, by status class. */
-    byClass: { '1xx': number; '2xx': number; '3xx': number; '4xx': number; '5xx': number };
-  };
-  errors: {
-    /** Requests the server refused itself (400, 408, 413, 414, 431, …), by status. */
-    client: Record<string, number>;
-    /** Requests whose app threw, rejected or returned something that is not a body. */
-    app: number;
-    /** Deadlines that fired: request heads and bodies, clients that stopped reading, waits for a worker. */
-    timeouts: number;
-  };
-  /** Bytes received from and sent to clients. */
-  bytes: { received: number; sent: number };
-  /** Time from a complete request head to the end of its response, in ms. */
-  latency: { count: number; p50: number; p90: number; p99: number; max: number };
-  /**
-   * With `workers`, in the primary: each worker's own stats, as it last reported them (once a
-   * second). The numbers above are then their sums — except the latency percentiles and maximum,
-   * which are the highest of any worker.
-   */
-  workers?: (RocketStats & { worker: number; pid: number })[];
 }
 
 /** How `stop()` and `restart()` may be bounded. */
@@ -225,6 +181,8 @@ export class Rocket {
     this.#pool.log = this.#logs.pool;
     this.#accessLine();
     const server = this;
+    // Every keep-alive response reads the hint; it is made again only when its options change.
+    let hint = { timeout: Number.NaN, max: Number.NaN, value: '' };
     const serverInfo: ServerInfo = {
       serverName: resolved.serverName,
       serverSoftware: resolved.serverSoftware,
@@ -266,7 +224,10 @@ export class Rocket {
       chunkedLimits,
       // Read when used: a bridge may change the timeout of a running server.
       get keepAliveHint() {
-        return keepAliveHint(resolved.timeout, resolved.maxRequestsPerConnection);
+        if (resolved.timeout !== hint.timeout || resolved.maxRequestsPerConnection !== hint.max) {
+          hint = { timeout: resolved.timeout, max: resolved.maxRequestsPerConnection, value: keepAliveHint(resolved.timeout, resolved.maxRequestsPerConnection) };
+        }
+        return hint.value;
       },
       get stopping() {
         return server.#state === State.Stopping;
@@ -753,10 +714,10 @@ export class Rocket {
       bytes: { received, sent },
       latency: {
         count: latency.count,
-        p50: round(latency.percentile(0.5)),
-        p90: round(latency.percentile(0.9)),
-        p99: round(latency.percentile(0.99)),
-        max: round(latency.max),
+        p50: roundMs(latency.percentile(0.5)),
+        p90: roundMs(latency.percentile(0.9)),
+        p99: roundMs(latency.percentile(0.99)),
+        max: roundMs(latency.max),
       },
     };
   }
@@ -801,10 +762,6 @@ export class Rocket {
 /** A reset while a connection waits for the start to finish: 'close' follows and that is all. */
 function ignoreError(): void {}
 
-function round(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
-}
-
 /** `127.0.0.1:8000`, `[::1]:8443*` (TLS), `unix:/run/app.sock`: how Rocket names what it listens on. */
 function describeAddress(address: BoundAddress): string {
   if (address.family === 'unix') return `unix:${address.host}`;
@@ -823,120 +780,4 @@ function monitorResolution(options: ResolvedOptions): number {
   const timeouts = [options.timeout, options.socketTimeout, options.headerTimeout, options.queueTimeout, options.requestTimeout];
   const shortest = Math.min(...timeouts.filter((s) => s > 0).map((s) => s * 1000), 10_000);
   return Math.max(10, Math.min(1000, Math.floor(shortest / 10)));
-}
-
-/** `wsgi.errors`: text to the process's stderr. */
-const stderrStream: WsgiErrors = {
-  write: (text) => {
-    process.stderr.write(text);
-  },
-  writelines: (lines) => {
-    for (const line of lines) process.stderr.write(line);
-  },
-  flush: () => {},
-};
-
-/** The content type of the Prometheus text exposition format. */
-const METRICS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
-
-/** A gateway app answering GET and HEAD with the metrics, anything else with 405. */
-function metricsResponder(render: () => string | Promise<string>): GatewayApp {
-  return (environ, startResponse) => {
-    const method = environ.REQUEST_METHOD;
-    if (method !== 'GET' && method !== 'HEAD') {
-      startResponse('405 Method Not Allowed', [['Allow', 'GET, HEAD'], ['Content-Type', 'text/plain'], ['Content-Length', '0']]);
-      return [];
-    }
-    const text = render();
-    const respond = (body: string) => {
-      startResponse('200 OK', [['Content-Type', METRICS_TYPE], ['Cache-Control', 'no-store']]);
-      return [body];
-    };
-    return typeof text === 'string' ? respond(text) : text.then(respond);
-  };
-}
-
-/**
- * The primary's stats: the workers' latest reports, summed — but the latency percentiles and
- * maximum, which are the highest of any worker's.
- */
-function combineStats(state: RocketStats['state'], reports: WorkerReport[]): RocketStats {
-  const workers = reports.flatMap((report) => {
-    const stats = (report.stats as { stats?: RocketStats } | null)?.stats;
-    return stats === undefined ? [] : [{ ...stats, worker: report.worker, pid: report.pid }];
-  });
-  const sum = (pick: (stats: RocketStats) => Record<string, number>): Record<string, number> => {
-    const total: Record<string, number> = {};
-    for (const stats of workers) for (const [key, value] of Object.entries(pick(stats))) total[key] = (total[key] ?? 0) + value;
-    return total;
-  };
-  const highest = (pick: (stats: RocketStats) => number) => workers.reduce((max, stats) => Math.max(max, pick(stats)), 0);
-  const pool = sum((s) => ({ ...s.pool }));
-  return {
-    state,
-    connections: sum((s) => s.connections) as RocketStats['connections'],
-    pool: pool as unknown as PoolStats,
-    requests: {
-      total: workers.reduce((n, s) => n + s.requests.total, 0),
-      inFlight: workers.reduce((n, s) => n + s.requests.inFlight, 0),
-      byClass: sum((s) => s.requests.byClass) as RocketStats['requests']['byClass'],
-    },
-    errors: { client: sum((s) => s.errors.client), app: workers.reduce((n, s) => n + s.errors.app, 0), timeouts: workers.reduce((n, s) => n + s.errors.timeouts, 0) },
-    bytes: sum((s) => s.bytes) as RocketStats['bytes'],
-    latency: {
-      count: workers.reduce((n, s) => n + s.latency.count, 0),
-      p50: highest((s) => s.latency.p50),
-      p90: highest((s) => s.latency.p90),
-      p99: highest((s) => s.latency.p99),
-      max: highest((s) => s.latency.max),
-    },
-    workers,
-  };
-}
-
-/**
- * `app`, except that `readinessPath` answers 200 while `ready()` and 503 after, and
- * `livenessPath` answers 200 (both read per request, matched on PATH_INFO exactly, any method).
- */
-function withProbes(app: GatewayApp, options: ResolvedOptions, ready: () => boolean): GatewayApp {
-  return (environ, startResponse) => {
-    const path = environ.PATH_INFO;
-    if (environ.SCRIPT_NAME === '' && path !== '' && (path === options.readinessPath || path === options.livenessPath)) {
-      const up = path === options.livenessPath || ready();
-      const body = up ? (path === options.livenessPath ? 'alive\n' : 'ready\n') : 'draining\n';
-      startResponse(up ? '200 OK' : '503 Service Unavailable', [
-        ['Content-Type', 'text/plain'],
-        ['Content-Length', String(body.length)],
-        ['Cache-Control', 'no-store'],
-      ]);
-      return environ.REQUEST_METHOD === 'HEAD' ? [] : [body];
-    }
-    return app(environ, startResponse);
-  };
-}
-
-/** `app`, except that `metricsPath` (read per request) answers with the metrics. */
-function withMetricsPath(app: GatewayApp, options: ResolvedOptions, render: () => string | Promise<string>): GatewayApp {
-  const metrics = metricsResponder(render);
-  return (environ, startResponse) => {
-    const path = options.metricsPath;
-    if (path !== '' && environ.SCRIPT_NAME === '' && environ.PATH_INFO === path) return metrics(environ, startResponse);
-    return app(environ, startResponse);
-  };
-}
-
-let hintFor = { timeout: -1, max: -1, value: '' };
-
-/**
- * The `Keep-Alive` hint (RFC 2068 §19.7.1.1, as node:http sends it): whole seconds of the idle
- * timeout, rounded down — `timeout=0` under a second still tells a client not to reuse the
- * connection later — and the request limit as `max`. Remembered, as it rarely changes and every
- * keep-alive response reads it.
- */
-function keepAliveHint(timeout: number, max: number): string {
-  if (timeout !== hintFor.timeout || max !== hintFor.max) {
-    const value = timeout > 0 ? `timeout=${Math.floor(timeout)}${max > 0 ? `, max=${max}` : ''}` : '';
-    hintFor = { timeout, max, value };
-  }
-  return hintFor.value;
 }
