@@ -53,8 +53,11 @@ export interface AppInfo {
   [key: string]: unknown;
 }
 
-/** The methods Rocket serves with: a gateway app, or the files of a folder. */
-export type Method = 'wsgi' | 'fs';
+/** The methods Rocket serves with (Rocket's `method` argument): a gateway app, or the files of a folder. */
+export type AppMethod = 'wsgi' | 'fs';
+
+/** The same as {@link AppMethod}: its first name, which read like an HTTP method. */
+export type Method = AppMethod;
 
 const enum State {
   Stopped,
@@ -88,7 +91,7 @@ export interface StopOptions {
  */
 export class Rocket {
   readonly interfaces: readonly BindSpec[];
-  readonly method: Method;
+  readonly method: AppMethod;
   readonly appInfo: AppInfo;
   readonly options: ResolvedOptions;
   #state = State.Stopped;

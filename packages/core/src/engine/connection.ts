@@ -187,7 +187,7 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
     if (!conn.#awaitingDrain) return;
     conn.#awaitingDrain = false;
     conn.#idleSince = Date.now();
-    conn.#guard(Connection.#processQuietly);
+    conn.#guard(Connection.#processBuffered);
   }
 
   /** Everything we wrote, the end included, was handed to the system: now wait for the client to close. */
@@ -197,7 +197,8 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
     conn.server.monitor.arm(conn, TimerKind.Linger, lingerMs(conn.server.options, false));
   }
 
-  static #processQuietly(this: Connection): void {
+  /** Serve what is buffered; nothing arrived, so the inactivity deadline keeps running. */
+  static #processBuffered(this: Connection): void {
     this.#process(false);
   }
 
@@ -271,10 +272,11 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
       this.#ownsBuffer = true;
     }
     if (this.#state === State.Head && this.#headStarted === 0) this.#headStarted = Date.now();
-    this.#guard(Connection.#processWithActivity);
+    this.#guard(Connection.#processReceived);
   }
 
-  static #processWithActivity(this: Connection): void {
+  /** Serve what arrived: bytes from the client restart the inactivity deadline. */
+  static #processReceived(this: Connection): void {
     this.#process(true);
   }
 
@@ -305,7 +307,10 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
     if (!this.socket.destroyed) this.socket.write(text, 'latin1');
   }
 
-  /** Parse and serve what the buffer holds, as far as the current state allows. */
+  /**
+   * Parse and serve what the buffer holds, as far as the current state allows. `activity`: bytes
+   * just arrived, which restarts the deadline of an inactivity wait.
+   */
   #process(activity: boolean): void {
     if (this.#processing) return;
     this.#processing = true;
@@ -441,8 +446,13 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
 
   // ---- called by the exchange ----
 
-  /** May the connection carry another request after `head`'s response? */
-  mayKeepAlive(head: RequestHead): boolean {
+  /**
+   * Do the client and the server both allow another request after `head`'s response? The request
+   * asks (`requestWantsKeepAlive`); the server allows unless it stops, this connection retires or
+   * reached its request limit, the client shut its side with nothing left to read, or idle
+   * connections are at their limit. The exchange adds what its body allows (`canKeepAlive`).
+   */
+  allowsKeepAlive(head: RequestHead): boolean {
     const options = this.server.options;
     const max = options.maxRequestsPerConnection;
     return (

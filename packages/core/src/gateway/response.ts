@@ -54,8 +54,11 @@ export interface ResponseOwner {
   readonly protocol: string;
   /** Send only the Connection header fields the protocol needs (the connectionHeaders option). */
   readonly minimalConnectionHeaders: boolean;
-  /** May the connection stay open after this response, as far as the request and server are concerned? */
-  keepAliveAllowed(): boolean;
+  /**
+   * Can the connection carry another request after this response, as far as the request, the
+   * server and the request's body go? (The response adds its own framing and `Connection: close`.)
+   */
+  canKeepAlive(): boolean;
   /** The response is complete on the wire. */
   responseEnded(keepAlive: boolean): void;
   /** Something the application did is logged as a warning (length mismatch, body on a 204). */
@@ -239,7 +242,7 @@ export class Response implements ResponseChannel {
     if (framing === ResponseFraming.Length) this.#expected = fields.contentLength === -1 ? total : fields.contentLength;
     // The answer to HEAD has the headers a GET would get; no content follows, so nothing forces a close.
     this.#framing = owner.isHead ? ResponseFraming.None : framing;
-    const keepAlive = !fields.close && owner.keepAliveAllowed() && this.#framing !== ResponseFraming.Close;
+    const keepAlive = !fields.close && owner.canKeepAlive() && this.#framing !== ResponseFraming.Close;
     this.#keepAlive = keepAlive;
     let head = (owner.protocol === 'HTTP/1.1' ? statusLine : owner.protocol + statusLine.slice(8)) + fields.lines + framingFields(framing, code, fields, total, owner.isHead);
     if (!fields.hasDate) head += `Date: ${httpDate()}\r\n`;

@@ -43,7 +43,7 @@ export async function responsePair(owner: Partial<ResponseOwner> = {}): Promise<
     serverSoftware: 'Test/1',
     protocol: 'HTTP/1.1',
     minimalConnectionHeaders: false,
-    keepAliveAllowed: () => true,
+    canKeepAlive: () => true,
     responseEnded: (keepAlive) => void log.ended.push(keepAlive),
     warn: (message) => void log.warnings.push(message),
     send: (data) => {

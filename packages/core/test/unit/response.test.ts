@@ -157,7 +157,7 @@ describe('start_response and the rocket.response calls', () => {
   });
 
   test('startPrepared sends the prepared lines as they are, with the server\'s persistence fields', async () => {
-    const { response, client } = await open({ protocol: 'HTTP/1.0', minimalConnectionHeaders: true, version: 10, keepAliveAllowed: () => true });
+    const { response, client } = await open({ protocol: 'HTTP/1.0', minimalConnectionHeaders: true, version: 10, canKeepAlive: () => true });
     response.startPrepared({ code: 201, statusLine: 'HTTP/1.1 201 Made\r\n', lines: 'X-A: 1\r\nContent-Length: 2\r\n', contentLength: 2, close: false, hasDate: true, hasServer: false });
     response.write('ok');
     response.end();
