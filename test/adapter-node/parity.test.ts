@@ -110,6 +110,106 @@ describe('createServer options', () => {
   });
 });
 
+/** Listen with `listener` on node:http or on Rocket, after `setup` set the server's properties. */
+async function serve(side: 'node' | 'rocket', listener: Listener, setup: (server: http.Server) => void = () => {}): Promise<{ server: http.Server; port: number }> {
+  const server = side === 'node' ? http.createServer(listener) : createServer(listener);
+  servers.push(server);
+  setup(server);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, port: (server.address() as net.AddressInfo).port };
+}
+
+const SIDES = ['node', 'rocket'] as const;
+const pathOf = (req: http.IncomingMessage, res: http.ServerResponse) => res.end(req.url);
+
+describe('the limits set on the server', () => {
+  test('maxRequestsPerSocket = 2, three requests pipelined: the third gets 503 with Connection: close', async () => {
+    const seen: Record<string, RawResponse[]> = {};
+    for (const side of SIDES) {
+      const { port } = await serve(side, pathOf, (server) => {
+        server.maxRequestsPerSocket = 2;
+      });
+      const client = await RawClient.connect(port);
+      await client.write(`${GET.replace('/', '/1')}${GET.replace('/', '/2')}${GET.replace('/', '/3')}`);
+      seen[side] = [await client.readResponse(), await client.readResponse(), await client.readResponse()];
+      // Rocket closes once it has answered what it received; node:http keeps the socket open.
+      if (side === 'rocket') await client.waitEnd();
+      client.destroy();
+    }
+    for (const side of SIDES) {
+      const [first, second, third] = seen[side]!;
+      expect([first!.status, first!.body.toString(), first!.header('connection'), first!.header('keep-alive')]).toEqual([200, '/1', 'keep-alive', 'timeout=5, max=2']);
+      expect([second!.status, second!.body.toString(), second!.header('connection')]).toEqual([200, '/2', 'close']);
+      expect([third!.statusLine, third!.header('connection')]).toEqual(['HTTP/1.1 503 Service Unavailable', 'close']);
+    }
+  });
+
+  test('maxRequestsPerSocket: a HEAD beyond the limit gets a 503 without a body, and each request already received is answered', async () => {
+    const { port } = await serve('rocket', pathOf, (server) => {
+      server.maxRequestsPerSocket = 1;
+    });
+    const client = await RawClient.connect(port);
+    await client.write(`${GET}${GET.replace('GET', 'HEAD')}${GET}`);
+    expect((await client.readResponse()).header('connection')).toBe('close');
+    const head = await client.readResponse({ head: true });
+    expect([head.status, head.header('connection')]).toEqual([503, 'close']);
+    const last = await client.readResponse();
+    expect([last.status, last.header('connection')]).toEqual([503, 'close']);
+    await client.waitEnd();
+    expect(client.pending.length).toBe(0);
+  });
+
+  test("maxConnections = 1: a second connection is closed unanswered, 'drop' tells its addresses, and raising the limit lets the next one in", async () => {
+    for (const side of SIDES) {
+      const drops: Record<string, unknown>[] = [];
+      const { server, port } = await serve(side, pathOf, (s) => {
+        s.maxConnections = 1;
+        s.on('drop', (data: Record<string, unknown>) => drops.push(data));
+      });
+      expect(server.maxConnections).toBe(1);
+      const first = await RawClient.connect(port);
+      await first.write(GET);
+      await first.readResponse();
+      const second = await RawClient.connect(port);
+      const secondPort = second.socket.localPort;
+      await second.write(GET);
+      await second.waitEnd();
+      expect(second.pending.length).toBe(0);
+      await expect.poll(() => drops.length).toBe(1);
+      expect(Object.getPrototypeOf(drops[0])).toBe(null);
+      expect({ ...drops[0] }).toEqual({ localAddress: '127.0.0.1', localPort: port, localFamily: 'IPv4', remoteAddress: '127.0.0.1', remotePort: secondPort, remoteFamily: 'IPv4' });
+      server.maxConnections = 2;
+      const third = await RawClient.connect(port);
+      await third.write(GET);
+      expect((await third.readResponse()).status).toBe(200);
+      for (const client of [first, second, third]) client.destroy();
+    }
+  });
+
+  test.each([
+    [5000, 0],
+    [1500, 0],
+    [500, 0],
+    [0, 0],
+    [61_000, 100],
+  ])('keepAliveTimeout %i, maxRequestsPerSocket %i: the same Connection and Keep-Alive fields', async (keepAliveTimeout, maxRequestsPerSocket) => {
+    const fields: Record<string, unknown> = {};
+    for (const side of SIDES) {
+      const { port } = await serve(side, pathOf, (server) => {
+        server.keepAliveTimeout = keepAliveTimeout;
+        server.maxRequestsPerSocket = maxRequestsPerSocket;
+      });
+      const client = await RawClient.connect(port);
+      await client.write(GET);
+      const response = await client.readResponse();
+      fields[side] = [response.header('connection'), response.header('keep-alive')];
+      client.destroy();
+    }
+    expect(fields.rocket).toEqual(fields.node);
+  });
+});
+
 describe('what Rocket answers differently, on purpose', () => {
   test('writeHead(100) as the final response is the app\'s error: a 500, where node:http sends a bare 100', async () => {
     const errors: string[] = [];

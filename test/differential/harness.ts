@@ -142,8 +142,9 @@ export const INTENTIONAL = {
     '(keep-alive) after its response. Rocket lets the request finish and then closes that connection too.',
   /** Opt-in per test. README option `maxRequestsPerConnection`: "the last response says Connection: close". */
   maxRequests:
-    'With maxRequestsPerSocket = N, Rocket closes the connection after the N-th response; node:http keeps it open and ' +
-    'answers a further request on it with its own 503 and `Connection: close`.',
+    'With maxRequestsPerSocket = N, Rocket closes the connection after the N-th response (having answered requests ' +
+    'already pipelined behind it with 503, as node:http does); node:http keeps it open and answers a request sent ' +
+    'later on it with its own 503 and `Connection: close`.',
   /** Opt-in per test: not a difference of Rocket's, a race on either server. */
   bodyTiming:
     "When the app answers while it is still reading a body that arrives in many pieces, whether its req 'end' comes " +

@@ -24,7 +24,7 @@ export interface CreateServerOptions extends http.ServerOptions {
 }
 
 /** The node:http properties that set Rocket's timeouts and limits, in Node's units. */
-const LIVE_PROPERTIES = ['keepAliveTimeout', 'headersTimeout', 'requestTimeout', 'maxRequestsPerSocket', 'maxHeadersCount'] as const;
+const LIVE_PROPERTIES = ['keepAliveTimeout', 'headersTimeout', 'requestTimeout', 'maxRequestsPerSocket', 'maxHeadersCount', 'maxConnections'] as const;
 
 /**
  * An `http.Server` whose connections Rocket serves.
@@ -42,7 +42,7 @@ export class RocketServer extends http.Server {
   #path: string | null = null;
   readonly #rocketOptions: RocketOptions;
   readonly #tls: CreateServerOptions['tls'];
-  readonly #values: Record<(typeof LIVE_PROPERTIES)[number], number | null>;
+  readonly #values: Record<(typeof LIVE_PROPERTIES)[number], number | null | undefined>;
   readonly #app;
 
   constructor(options?: CreateServerOptions | RequestListener, listener?: RequestListener) {
@@ -65,6 +65,7 @@ export class RocketServer extends http.Server {
       requestTimeout: self.requestTimeout ?? 300_000,
       maxRequestsPerSocket: self.maxRequestsPerSocket ?? 0,
       maxHeadersCount: self.maxHeadersCount ?? null,
+      maxConnections: self.maxConnections,
     };
     // Node keeps these as plain properties and reads them as it goes; here they are accessors that
     // reach into the running Rocket, so setting one later still takes effect.
@@ -74,7 +75,7 @@ export class RocketServer extends http.Server {
         configurable: true,
         enumerable: true,
         get: () => this.#values[name],
-        set: (value: number | null) => {
+        set: (value: number | null | undefined) => {
           this.#values[name] = value;
           this.#applyOptions();
         },
@@ -118,9 +119,12 @@ export class RocketServer extends http.Server {
       headerTimeout: (v.headersTimeout ?? 0) / 1000,
       requestTimeout: (v.requestTimeout ?? 0) / 1000,
       maxRequestsPerConnection: v.maxRequestsPerSocket ?? 0,
+      maxConnections: connectionLimit(v.maxConnections),
       ...(v.maxHeadersCount ? { maxHeaders: v.maxHeadersCount } : {}),
       onClientError: (error, reply) => this.#clientError(error, reply),
       onConnection: (info) => this.#connection(info),
+      // The addresses as net.Server gives them, which is what node:http's 'drop' carries.
+      onDrop: (data) => this.emit('drop', data),
       ...this.#rocketOptions,
     };
   }
@@ -154,6 +158,7 @@ export class RocketServer extends http.Server {
       headerTimeout: (v.headersTimeout ?? 0) / 1000,
       requestTimeout: (v.requestTimeout ?? 0) / 1000,
       maxRequestsPerConnection: v.maxRequestsPerSocket ?? 0,
+      maxConnections: connectionLimit(v.maxConnections),
       ...(v.maxHeadersCount ? { maxHeaders: v.maxHeadersCount } : {}),
     });
   }
@@ -328,6 +333,15 @@ function listenTarget(args: unknown[]): ListenTarget {
     return { host: second, port: toPort(first as number | string | undefined), path: null, backlog: typeof third === 'number' ? third : undefined };
   }
   return { host: '', port: toPort(first as number | string | undefined), path: null, backlog: typeof second === 'number' ? second : undefined };
+}
+
+/**
+ * `server.maxConnections` as Rocket's option: net.Server takes any number and compares the count
+ * of open connections with it, so unset, 0, NaN and Infinity all mean no limit, and a fraction
+ * is the next whole number.
+ */
+function connectionLimit(value: number | null | undefined): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.ceil(value) : 0;
 }
 
 function toPort(port: number | string | undefined | null): number {

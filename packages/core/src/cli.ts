@@ -40,7 +40,7 @@ type OptionName = keyof RocketOptions;
 type FlagKind = 'number' | 'string' | 'boolean' | 'levels' | 'interface' | 'mode';
 
 /** Options whose values are code (a logger object, a hook function): no command line can give them. */
-const CODE_ONLY: readonly OptionName[] = ['logger', 'onClientError', 'onConnection'];
+const CODE_ONLY: readonly OptionName[] = ['logger', 'onClientError', 'onConnection', 'onDrop'];
 
 /** What the command line says for the options whose values are not a number, a string or a flag. */
 const SPECIAL: Partial<Record<OptionName, { kind: FlagKind; arg: string; doc: string }>> = {

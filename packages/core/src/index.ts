@@ -7,8 +7,8 @@
  * await server.start();
  */
 
-export { Rocket, type AppInfo, type Method, type RocketStats } from './rocket.js';
-export { OPTIONS, defaultLogger, resolveOptions, type RocketOptions, type ResolvedOptions } from './options.js';
+export { Rocket, type AppInfo, type AppMethod, type Method, type RocketStats } from './rocket.js';
+export { OPTIONS, defaultLogger, resolveOptions, type RocketOptions, type ResolvedOptions, type DroppedConnection } from './options.js';
 export { VERSION } from './version.js';
 export { HttpError, RocketError, type HttpErrorCode, type RocketErrorCode } from './errors.js';
 export type { Environ, WsgiInput, WsgiErrors, ConnectionInfo, TlsInfo } from './gateway/environ.js';

@@ -31,8 +31,10 @@ export interface RocketOptions {
   socketTimeout?: number;
   /** Seconds from the first byte of a request to the end of its body; 0 = no limit. Default 0. */
   requestTimeout?: number;
-  /** Requests served on one connection; the last response carries `Connection: close`. 0 = no limit. Default 0. */
+  /** Requests served on one connection; the last response carries `Connection: close`, and requests already received beyond it get 503. 0 = no limit. Default 0. */
   maxRequestsPerConnection?: number;
+  /** Connections open at once on each interface; beyond, a new one is closed as soon as it is accepted. 0 = no limit. Default 0. */
+  maxConnections?: number;
   /** Seconds `stop()` waits for in-flight requests before it closes what is left. Default 30. */
   shutdownTimeout?: number;
   /** Stop on SIGTERM and SIGINT (a second SIGINT forces it), restart on SIGHUP and SIGUSR1. Default true. */
@@ -95,6 +97,8 @@ export interface RocketOptions {
   onClientError?: ClientErrorHook | null;
   /** Told of every connection accepted, before it is read (node:http's 'connection' event). Default none. */
   onConnection?: ((connection: ConnectionInfo) => void) | null;
+  /** Told of every connection closed at once because an interface had `maxConnections` open (net.Server's 'drop'). Default none. */
+  onDrop?: ((connection: DroppedConnection) => void) | null;
   /** Expect a PROXY protocol header (`'v1'`, `'v2'` or either, `'auto'`) on every interface from the peers of `proxyAllowIps`. Default false. */
   proxyProtocol?: false | 'v1' | 'v2' | 'auto';
   /** Who may send a PROXY header: addresses and CIDR networks, comma-separated or a list; `'*'` = anyone. Default `'127.0.0.1,::1'`. */
@@ -112,6 +116,16 @@ export interface RocketOptions {
 }
 
 export type ResolvedOptions = Required<RocketOptions>;
+
+/** The addresses of a connection dropped for `maxConnections`, as net.Server's `'drop'` event gives them. */
+export interface DroppedConnection {
+  localAddress?: string;
+  localPort?: number;
+  localFamily?: string;
+  remoteAddress?: string;
+  remotePort?: number;
+  remoteFamily?: string;
+}
 
 interface OptionSpec<K extends keyof RocketOptions> {
   /** Default value, or a function computing it. */
@@ -156,7 +170,13 @@ export const OPTIONS: { readonly [K in keyof RocketOptions]-?: OptionSpec<K> } =
   headerTimeout: { default: () => 30, check: seconds, doc: 'seconds from the first byte of a request head to its end (408); 0 = no limit', arg: 'S' },
   socketTimeout: { default: () => 10, check: seconds, doc: 'seconds without a byte while a head or awaited body is read, or a response waits (408); 0 = forever', arg: 'S' },
   requestTimeout: { default: () => 0, check: seconds, doc: 'seconds from the first byte of a request to the end of its body (408); 0 = no limit', arg: 'S' },
-  maxRequestsPerConnection: { default: () => 0, check: count(0), doc: 'requests per connection, the last one answered with Connection: close; 0 = no limit', arg: 'N' },
+  maxRequestsPerConnection: {
+    default: () => 0,
+    check: count(0),
+    doc: 'requests per connection, the last one answered with Connection: close and any already received after it with 503; 0 = no limit',
+    arg: 'N',
+  },
+  maxConnections: { default: () => 0, check: count(0), doc: 'connections open at once on each interface; beyond, a new one is closed when accepted; 0 = no limit', arg: 'N' },
   shutdownTimeout: { default: () => 30, check: seconds, doc: 'seconds stop() waits for in-flight requests before closing the rest', arg: 'S' },
   handleSignals: { default: () => true, check: flag, doc: 'SIGTERM/SIGINT stop gracefully (a second SIGINT forces), SIGHUP/SIGUSR1 restart' },
   workers: {
@@ -236,6 +256,11 @@ export const OPTIONS: { readonly [K in keyof RocketOptions]-?: OptionSpec<K> } =
     default: () => null,
     check: (v) => (v === null || typeof v === 'function' ? undefined : 'must be a function or null'),
     doc: "(connection) => void: told of every connection accepted, before it is read (node:http's 'connection')",
+  },
+  onDrop: {
+    default: () => null,
+    check: (v) => (v === null || typeof v === 'function' ? undefined : 'must be a function or null'),
+    doc: "(connection) => void: told of every connection closed for maxConnections, with its addresses (net.Server's 'drop')",
   },
   proxyProtocol: {
     default: () => false,
@@ -326,7 +351,7 @@ export function resolveOptions(options: RocketOptions | undefined): ResolvedOpti
 
 /**
  * The options a running server reads as it serves — deadlines, size limits, keep-alive, the
- * protocol spoken, the Server header, the onClientError hook — and so the ones
+ * protocol spoken, the Server header, the onClientError hook, the connection limit — and so the ones
  * `Rocket.updateOptions()` may change. The rest shaped listeners, the pool or the logs when the
  * server was built.
  */
@@ -347,6 +372,7 @@ export const LIVE_OPTIONS: ReadonlySet<keyof RocketOptions> = new Set<keyof Rock
   'maxDrainSize',
   'maxIdleConnections',
   'maxRequestsPerConnection',
+  'maxConnections',
   'idle408',
   'eagerContinue',
   'onClientError',

@@ -12,7 +12,7 @@
 import cluster from 'node:cluster';
 import type { Socket } from 'node:net';
 import { Connection, type ServerContext } from './engine/connection.js';
-import type { ConnectionInfo, ServerInfo, WsgiErrors } from './gateway/environ.js';
+import type { ConnectionInfo, ServerInfo } from './gateway/environ.js';
 import { RocketError } from './errors.js';
 import { fileWrapper } from './gateway/file-wrapper.js';
 import type { GatewayApp } from './gateway/run-app.js';
@@ -23,16 +23,22 @@ import { AddressList } from './http/ip.js';
 import { expandActivated } from './engine/socket-activation.js';
 import { Listener, type BoundAddress, type ListenerSettings } from './engine/listener.js';
 import { Monitor } from './engine/monitor.js';
-import { checkOptionChanges, resolveOptions, type ResolvedOptions, type RocketOptions } from './options.js';
-import { WorkerPool, type PoolStats } from './engine/pool.js';
+import { checkOptionChanges, resolveOptions, type DroppedConnection, type ResolvedOptions, type RocketOptions } from './options.js';
+import { WorkerPool } from './engine/pool.js';
 import { installSignalHandlers } from './signals.js';
 import { staticFiles } from './apps/static-files.js';
 import { Executor, provideFutures } from './apps/futures.js';
 import { compileAccessFormat, type AccessRecord } from './observability/access-log.js';
 import { LogChannels, type Logger } from './observability/logging.js';
 import { metricsSource, prometheusTextOf, RequestMetrics, type MetricsSource } from './observability/metrics.js';
-import { attachWorker, checkReusePort, gatherMetrics, Supervisor, workerCount, type WorkerReport } from './workers.js';
+import { attachWorker, checkReusePort, gatherMetrics, Supervisor, workerCount } from './workers.js';
 import { workerNumber } from './observability/worker-number.js';
+import { keepAliveHint } from './http/response-framing.js';
+import { metricsResponder, withMetricsPath, withProbes } from './apps/probes.js';
+import { stderrStream } from './gateway/wsgi-errors.js';
+import { combineStats, roundMs, STATE_NAMES, type RocketStats } from './stats.js';
+
+export type { RocketStats };
 
 /** What a method needs to run, as in Rocket: `{ wsgi_app }` for the `wsgi` method. */
 export interface AppInfo {
@@ -47,8 +53,11 @@ export interface AppInfo {
   [key: string]: unknown;
 }
 
-/** The methods Rocket serves with: a gateway app, or the files of a folder. */
-export type Method = 'wsgi' | 'fs';
+/** The methods Rocket serves with (Rocket's `method` argument): a gateway app, or the files of a folder. */
+export type AppMethod = 'wsgi' | 'fs';
+
+/** The same as {@link AppMethod}: its first name, which read like an HTTP method. */
+export type Method = AppMethod;
 
 const enum State {
   Stopped,
@@ -56,56 +65,6 @@ const enum State {
   Running,
   Restarting,
   Stopping,
-}
-
-const STATE_NAMES = ['stopped', 'starting', 'running', 'restarting', 'stopping'] as const;
-
-/** A JSON-able snapshot of the server. */
-export interface RocketStats {
-  state: (typeof STATE_NAMES)[number];
-  connections: {
-    /** Open now. */
-    open: number;
-    /** With a request being served or waiting for a worker. */
-    active: number;
-    /** Idle between requests, held by the monitor. */
-    idle: number;
-    /** Waiting for the client to read the responses already sent before anything else is read. */
-    flushing: number;
-    /** Accepted since the server was created. */
-    accepted: number;
-    /** Closed since the server was created (handed over by an Upgrade included). */
-    closed: number;
-    /** Refused with 503 because the queue was full. */
-    rejected: number;
-  };
-  pool: PoolStats;
-  requests: {
-    /** Answered, by the app or by the server itself. */
-    total: number;
-    /** Being served now. */
-    inFlight: number;
-    /** Answered, by status class. */
-    byClass: { '1xx': number; '2xx': number; '3xx': number; '4xx': number; '5xx': number };
-  };
-  errors: {
-    /** Requests the server refused itself (400, 408, 413, 414, 431, …), by status. */
-    client: Record<string, number>;
-    /** Requests whose app threw, rejected or returned something that is not a body. */
-    app: number;
-    /** Deadlines that fired: request heads and bodies, clients that stopped reading, waits for a worker. */
-    timeouts: number;
-  };
-  /** Bytes received from and sent to clients. */
-  bytes: { received: number; sent: number };
-  /** Time from a complete request head to the end of its response, in ms. */
-  latency: { count: number; p50: number; p90: number; p99: number; max: number };
-  /**
-   * With `workers`, in the primary: each worker's own stats, as it last reported them (once a
-   * second). The numbers above are then their sums — except the latency percentiles and maximum,
-   * which are the highest of any worker.
-   */
-  workers?: (RocketStats & { worker: number; pid: number })[];
 }
 
 /** How `stop()` and `restart()` may be bounded. */
@@ -132,7 +91,7 @@ export interface StopOptions {
  */
 export class Rocket {
   readonly interfaces: readonly BindSpec[];
-  readonly method: Method;
+  readonly method: AppMethod;
   readonly appInfo: AppInfo;
   readonly options: ResolvedOptions;
   #state = State.Stopped;
@@ -225,6 +184,8 @@ export class Rocket {
     this.#pool.log = this.#logs.pool;
     this.#accessLine();
     const server = this;
+    // Every keep-alive response reads the hint; it is made again only when its options change.
+    let hint = { timeout: Number.NaN, max: Number.NaN, value: '' };
     const serverInfo: ServerInfo = {
       serverName: resolved.serverName,
       serverSoftware: resolved.serverSoftware,
@@ -266,7 +227,10 @@ export class Rocket {
       chunkedLimits,
       // Read when used: a bridge may change the timeout of a running server.
       get keepAliveHint() {
-        return Math.floor(resolved.timeout);
+        if (resolved.timeout !== hint.timeout || resolved.maxRequestsPerConnection !== hint.max) {
+          hint = { timeout: resolved.timeout, max: resolved.maxRequestsPerConnection, value: keepAliveHint(resolved.timeout, resolved.maxRequestsPerConnection) };
+        }
+        return hint.value;
       },
       get stopping() {
         return server.#state === State.Stopping;
@@ -354,8 +318,9 @@ export class Rocket {
     const results = await Promise.allSettled(
       this.#listeners.map((listener) =>
         listener.listen(
-          // The metrics interface is scraped directly, never through the proxy.
-          { ...settings, logger: this.#portLogger(listener), ...(listener === this.#metricsListener ? { proxyProtocol: null } : {}) },
+          // The metrics interface is scraped directly, never through the proxy, and stays reachable
+          // when the serving interfaces are full.
+          { ...settings, logger: this.#portLogger(listener), ...(listener === this.#metricsListener ? { proxyProtocol: null, maxConnections: 0 } : {}) },
           listener === this.#metricsListener ? (socket, info) => this.#accept(socket, info, this.#metricsContext!) : onConnection,
         ),
       ),
@@ -455,7 +420,21 @@ export class Rocket {
       // The header comes first, so it has the time a fresh connection has for its first request.
       proxyTimeout: proxyHeaderTimeout(this.options),
       unixSocketMode: this.options.unixSocketMode,
+      maxConnections: this.options.maxConnections,
+      onDrop: (connection) => this.#dropped(connection),
     };
+  }
+
+  /** A connection closed on arrival for `maxConnections`: logged, and told to the onDrop hook. */
+  #dropped(connection: DroppedConnection): void {
+    this.#logs.errors.debug(`connection from ${connection.remoteAddress ?? 'a UNIX socket'} closed: maxConnections (${this.options.maxConnections}) are open`);
+    const hook = this.options.onDrop;
+    if (hook === null) return;
+    try {
+      hook(connection);
+    } catch (error) {
+      this.#logs.errors.error(`the onDrop hook threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
   }
 
   /** The onConnection hook hears of a new connection; a hook that throws costs that connection only. */
@@ -684,7 +663,11 @@ export class Rocket {
    * server.updateOptions({ timeout: 30, maxBodySize: 1 << 20 });
    */
   updateOptions(changes: RocketOptions): void {
-    Object.assign(this.options, checkOptionChanges(changes));
+    const checked = checkOptionChanges(changes);
+    Object.assign(this.options, checked);
+    if (checked.maxConnections !== undefined) {
+      for (const listener of this.#listeners) if (listener !== this.#metricsListener) listener.setMaxConnections(checked.maxConnections);
+    }
   }
 
   unref(): void {
@@ -734,10 +717,10 @@ export class Rocket {
       bytes: { received, sent },
       latency: {
         count: latency.count,
-        p50: round(latency.percentile(0.5)),
-        p90: round(latency.percentile(0.9)),
-        p99: round(latency.percentile(0.99)),
-        max: round(latency.max),
+        p50: roundMs(latency.percentile(0.5)),
+        p90: roundMs(latency.percentile(0.9)),
+        p99: roundMs(latency.percentile(0.99)),
+        max: roundMs(latency.max),
       },
     };
   }
@@ -782,10 +765,6 @@ export class Rocket {
 /** A reset while a connection waits for the start to finish: 'close' follows and that is all. */
 function ignoreError(): void {}
 
-function round(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
-}
-
 /** `127.0.0.1:8000`, `[::1]:8443*` (TLS), `unix:/run/app.sock`: how Rocket names what it listens on. */
 function describeAddress(address: BoundAddress): string {
   if (address.family === 'unix') return `unix:${address.host}`;
@@ -804,104 +783,4 @@ function monitorResolution(options: ResolvedOptions): number {
   const timeouts = [options.timeout, options.socketTimeout, options.headerTimeout, options.queueTimeout, options.requestTimeout];
   const shortest = Math.min(...timeouts.filter((s) => s > 0).map((s) => s * 1000), 10_000);
   return Math.max(10, Math.min(1000, Math.floor(shortest / 10)));
-}
-
-/** `wsgi.errors`: text to the process's stderr. */
-const stderrStream: WsgiErrors = {
-  write: (text) => {
-    process.stderr.write(text);
-  },
-  writelines: (lines) => {
-    for (const line of lines) process.stderr.write(line);
-  },
-  flush: () => {},
-};
-
-/** The content type of the Prometheus text exposition format. */
-const METRICS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
-
-/** A gateway app answering GET and HEAD with the metrics, anything else with 405. */
-function metricsResponder(render: () => string | Promise<string>): GatewayApp {
-  return (environ, startResponse) => {
-    const method = environ.REQUEST_METHOD;
-    if (method !== 'GET' && method !== 'HEAD') {
-      startResponse('405 Method Not Allowed', [['Allow', 'GET, HEAD'], ['Content-Type', 'text/plain'], ['Content-Length', '0']]);
-      return [];
-    }
-    const text = render();
-    const respond = (body: string) => {
-      startResponse('200 OK', [['Content-Type', METRICS_TYPE], ['Cache-Control', 'no-store']]);
-      return [body];
-    };
-    return typeof text === 'string' ? respond(text) : text.then(respond);
-  };
-}
-
-/**
- * The primary's stats: the workers' latest reports, summed — but the latency percentiles and
- * maximum, which are the highest of any worker's.
- */
-function combineStats(state: RocketStats['state'], reports: WorkerReport[]): RocketStats {
-  const workers = reports.flatMap((report) => {
-    const stats = (report.stats as { stats?: RocketStats } | null)?.stats;
-    return stats === undefined ? [] : [{ ...stats, worker: report.worker, pid: report.pid }];
-  });
-  const sum = (pick: (stats: RocketStats) => Record<string, number>): Record<string, number> => {
-    const total: Record<string, number> = {};
-    for (const stats of workers) for (const [key, value] of Object.entries(pick(stats))) total[key] = (total[key] ?? 0) + value;
-    return total;
-  };
-  const highest = (pick: (stats: RocketStats) => number) => workers.reduce((max, stats) => Math.max(max, pick(stats)), 0);
-  const pool = sum((s) => ({ ...s.pool }));
-  return {
-    state,
-    connections: sum((s) => s.connections) as RocketStats['connections'],
-    pool: pool as unknown as PoolStats,
-    requests: {
-      total: workers.reduce((n, s) => n + s.requests.total, 0),
-      inFlight: workers.reduce((n, s) => n + s.requests.inFlight, 0),
-      byClass: sum((s) => s.requests.byClass) as RocketStats['requests']['byClass'],
-    },
-    errors: { client: sum((s) => s.errors.client), app: workers.reduce((n, s) => n + s.errors.app, 0), timeouts: workers.reduce((n, s) => n + s.errors.timeouts, 0) },
-    bytes: sum((s) => s.bytes) as RocketStats['bytes'],
-    latency: {
-      count: workers.reduce((n, s) => n + s.latency.count, 0),
-      p50: highest((s) => s.latency.p50),
-      p90: highest((s) => s.latency.p90),
-      p99: highest((s) => s.latency.p99),
-      max: highest((s) => s.latency.max),
-    },
-    workers,
-  };
-}
-
-/**
- * `app`, except that `readinessPath` answers 200 while `ready()` and 503 after, and
- * `livenessPath` answers 200 (both read per request, matched on PATH_INFO exactly, any method).
- */
-function withProbes(app: GatewayApp, options: ResolvedOptions, ready: () => boolean): GatewayApp {
-  return (environ, startResponse) => {
-    const path = environ.PATH_INFO;
-    if (environ.SCRIPT_NAME === '' && path !== '' && (path === options.readinessPath || path === options.livenessPath)) {
-      const up = path === options.livenessPath || ready();
-      const body = up ? (path === options.livenessPath ? 'alive\n' : 'ready\n') : 'draining\n';
-      startResponse(up ? '200 OK' : '503 Service Unavailable', [
-        ['Content-Type', 'text/plain'],
-        ['Content-Length', String(body.length)],
-        ['Cache-Control', 'no-store'],
-      ]);
-      return environ.REQUEST_METHOD === 'HEAD' ? [] : [body];
-    }
-    return app(environ, startResponse);
-  };
-}
-
-/** `app`, except that `metricsPath` (read per request) answers with the metrics. */
-function withMetricsPath(app: GatewayApp, options: ResolvedOptions, render: () => string | Promise<string>): GatewayApp {
-  const metrics = metricsResponder(render);
-  return (environ, startResponse) => {
-    const path = options.metricsPath;
-    if (path !== '' && environ.SCRIPT_NAME === '' && environ.PATH_INFO === path) return metrics(environ, startResponse);
-    return app(environ, startResponse);
-  };
 }

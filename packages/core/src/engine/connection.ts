@@ -187,7 +187,7 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
     if (!conn.#awaitingDrain) return;
     conn.#awaitingDrain = false;
     conn.#idleSince = Date.now();
-    conn.#guard(Connection.#processQuietly);
+    conn.#guard(Connection.#processBuffered);
   }
 
   /** Everything we wrote, the end included, was handed to the system: now wait for the client to close. */
@@ -197,7 +197,8 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
     conn.server.monitor.arm(conn, TimerKind.Linger, lingerMs(conn.server.options, false));
   }
 
-  static #processQuietly(this: Connection): void {
+  /** Serve what is buffered; nothing arrived, so the inactivity deadline keeps running. */
+  static #processBuffered(this: Connection): void {
     this.#process(false);
   }
 
@@ -271,10 +272,11 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
       this.#ownsBuffer = true;
     }
     if (this.#state === State.Head && this.#headStarted === 0) this.#headStarted = Date.now();
-    this.#guard(Connection.#processWithActivity);
+    this.#guard(Connection.#processReceived);
   }
 
-  static #processWithActivity(this: Connection): void {
+  /** Serve what arrived: bytes from the client restart the inactivity deadline. */
+  static #processReceived(this: Connection): void {
     this.#process(true);
   }
 
@@ -305,7 +307,10 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
     if (!this.socket.destroyed) this.socket.write(text, 'latin1');
   }
 
-  /** Parse and serve what the buffer holds, as far as the current state allows. */
+  /**
+   * Parse and serve what the buffer holds, as far as the current state allows. `activity`: bytes
+   * just arrived, which restarts the deadline of an inactivity wait.
+   */
   #process(activity: boolean): void {
     if (this.#processing) return;
     this.#processing = true;
@@ -441,8 +446,13 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
 
   // ---- called by the exchange ----
 
-  /** May the connection carry another request after `head`'s response? */
-  mayKeepAlive(head: RequestHead): boolean {
+  /**
+   * Do the client and the server both allow another request after `head`'s response? The request
+   * asks (`requestWantsKeepAlive`); the server allows unless it stops, this connection retires or
+   * reached its request limit, the client shut its side with nothing left to read, or idle
+   * connections are at their limit. The exchange adds what its body allows (`canKeepAlive`).
+   */
+  allowsKeepAlive(head: RequestHead): boolean {
     const options = this.server.options;
     const max = options.maxRequestsPerConnection;
     return (
@@ -501,6 +511,7 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
     this.#guard(function (this: Connection) {
       if (!keepAlive) {
         this.#requests++;
+        if (exchange.bodyDone && this.#overRequestLimit()) this.#refuseBeyondLimit();
         this.#shutdown();
         return;
       }
@@ -534,6 +545,39 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
     this.#idleSince = Date.now();
     this.#headStarted = this.#start === this.#end ? 0 : this.#idleSince;
     this.#process(false);
+  }
+
+  #overRequestLimit(): boolean {
+    const max = this.server.options.maxRequestsPerConnection;
+    return max !== 0 && this.#requests >= max && this.#start !== this.#end;
+  }
+
+  /**
+   * The connection served its last allowed request, and the client pipelined more behind it: each
+   * request already whole in the buffer gets a 503 with `Connection: close` rather than silence,
+   * as node:http answers them. Only what was received is answered, and nothing is read after it:
+   * a request with a body ends the run, since its body would have to be read to find the next.
+   */
+  #refuseBeyondLimit(): void {
+    const limits = this.server.headLimits;
+    const options = this.server.options;
+    const scan = new HeadScan();
+    while (this.#start !== this.#end) {
+      let head: RequestHead | null;
+      try {
+        head = parseRequestHead(this.#buf!, this.#start, this.#end, limits, scan);
+      } catch {
+        return;
+      }
+      if (head === null) return;
+      const receivedAt = this.#headStarted;
+      this.#consume(head.size);
+      scan.reset();
+      const { bytes, bodyLength } = refusalBytes(options, 503, 'the connection served its last request', '', head.method === 'HEAD');
+      this.send(bytes);
+      accountRefusal(this.server, this.info, 503, bodyLength, { head }, receivedAt);
+      if (head.contentLength !== null || head.transferEncoding !== null) return;
+    }
   }
 
   /** The app failed: a 500 if nothing was sent yet, else the response is cut off. */

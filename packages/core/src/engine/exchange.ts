@@ -29,8 +29,8 @@ export interface ExchangeServer {
   readonly logger: Logger;
   readonly serverInfo: ServerInfo;
   readonly chunkedLimits: ChunkedLimits;
-  /** Whole seconds for the `Keep-Alive: timeout=N` hint; 0 sends none. */
-  readonly keepAliveHint: number;
+  /** The value of the `Keep-Alive` hint; '' sends none. */
+  readonly keepAliveHint: string;
   /** Peers whose forwarded headers gateway apps believe; null: nobody's. */
   readonly forwardedAllowIps: AddressList | null;
 }
@@ -50,7 +50,7 @@ export interface ExchangeHost {
   bodyConsumed(): void;
   writeBlocked(): void;
   writeResumed(): void;
-  mayKeepAlive(head: RequestHead): boolean;
+  allowsKeepAlive(head: RequestHead): boolean;
   detach(exchange: Exchange): { socket: Socket; head: Buffer };
   responseAborted(exchange: Exchange, reason: unknown): void;
   exchangeDone(exchange: Exchange, keepAlive: boolean): void;
@@ -219,7 +219,7 @@ export class Exchange implements GatewayExchange, ResponseOwner, BodySource, Chu
     return this.conn.socket;
   }
 
-  get keepAliveHint(): number {
+  get keepAliveHint(): string {
     return this.conn.server.keepAliveHint;
   }
 
@@ -235,8 +235,8 @@ export class Exchange implements GatewayExchange, ResponseOwner, BodySource, Chu
     return this.conn.server.options.connectionHeaders === 'minimal';
   }
 
-  keepAliveAllowed(): boolean {
-    if (!this.conn.mayKeepAlive(this.head)) return false;
+  canKeepAlive(): boolean {
+    if (!this.conn.allowsKeepAlive(this.head)) return false;
     if (this.#bodyDone) return true;
     // The client waits for 100 Continue that never came: it may or may not send the body, so
     // the only safe way to find the next request is a new connection (RFC 9110 §10.1.1).

@@ -13,6 +13,7 @@ import { RocketError } from '../errors.js';
 import type { BindSpec } from './bind.js';
 import type { AddressList } from '../http/ip.js';
 import type { Logger } from '../observability/logging.js';
+import type { DroppedConnection } from '../options.js';
 import { detectProxyHeader, parseProxyHeader, type ProxyHeader, type ProxyProtocolMode } from '../http/proxy-protocol.js';
 
 /** What an interface was actually bound to. */
@@ -47,6 +48,10 @@ export interface ListenerSettings {
   unixSocketMode: number | null;
   /** Milliseconds for the PROXY header (or, from other peers, the bytes that tell it is none); 0 = no limit. */
   proxyTimeout: number;
+  /** Connections open at once; 0 = no limit. */
+  maxConnections: number;
+  /** A connection was closed on arrival because `maxConnections` were open. */
+  onDrop(connection: DroppedConnection): void;
 }
 
 export class Listener {
@@ -109,6 +114,10 @@ export class Listener {
       }
     }
     this.#server = server;
+    // net.Server enforces the limit itself, before any JavaScript runs for the connection, and
+    // counts a socket until it closes — an upgraded one too, as node:http counts it.
+    this.setMaxConnections(settings.maxConnections);
+    server.on('drop', (data?: DroppedConnection) => settings.onDrop(data ?? {}));
     await new Promise<void>((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException) => {
         server.off('listening', onListening);
@@ -197,6 +206,15 @@ export class Listener {
         }),
       );
     });
+  }
+
+  /** Change the limit of connections open at once (0 = none); it applies to the next connection accepted. */
+  setMaxConnections(max: number): void {
+    const server = this.#server;
+    if (server === null) return;
+    // Unset is no limit; once set, Infinity says the same (0 means none only on some Node versions).
+    if (max > 0) server.maxConnections = max;
+    else if (server.maxConnections !== undefined) server.maxConnections = Infinity;
   }
 
   unref(): void {

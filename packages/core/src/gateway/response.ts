@@ -24,11 +24,12 @@
 
 import type { Socket } from 'node:net';
 import { RocketError } from '../errors.js';
-import { isFieldValue, isToken } from '../http/chars.js';
+import { isFieldValue } from '../http/chars.js';
 import { isBodilessStatus, parseStatus, type Status } from '../http/response-head.js';
+import { checkResponseFields, fieldLines, type ResponseFieldFacts, type ResponseHeaders } from '../http/response-fields.js';
+import { chooseResponseFraming, framingFields, persistenceFields, ResponseFraming } from '../http/response-framing.js';
 
-/** Response headers as WSGI has them: a list of `[name, value]` pairs. */
-export type ResponseHeaders = ReadonlyArray<readonly [string, string | number]>;
+export type { ResponseHeaders };
 
 /** A body chunk: bytes, or text sent as UTF-8. */
 export type BodyChunk = Uint8Array | string;
@@ -45,16 +46,19 @@ export interface ResponseOwner {
   readonly isHead: boolean;
   /** 10 or 11. */
   readonly version: number;
-  /** Seconds for the `Keep-Alive: timeout=N` hint; 0 sends none. */
-  readonly keepAliveHint: number;
+  /** The value of the `Keep-Alive` hint (`timeout=5`, `timeout=5, max=100`); '' sends none. */
+  readonly keepAliveHint: string;
   /** `Server` header value, or '' for none. */
   readonly serverSoftware: string;
   /** What the status line starts with: `HTTP/1.1`, or `HTTP/1.0` for a server that speaks only that. */
   readonly protocol: string;
   /** Send only the Connection header fields the protocol needs (the connectionHeaders option). */
   readonly minimalConnectionHeaders: boolean;
-  /** May the connection stay open after this response, as far as the request and server are concerned? */
-  keepAliveAllowed(): boolean;
+  /**
+   * Can the connection carry another request after this response, as far as the request, the
+   * server and the request's body go? (The response adds its own framing and `Connection: close`.)
+   */
+  canKeepAlive(): boolean;
   /** The response is complete on the wire. */
   responseEnded(keepAlive: boolean): void;
   /** Something the application did is logged as a warning (length mismatch, body on a 204). */
@@ -112,15 +116,6 @@ export interface ResponseChannel {
   readonly bytesWritten: number;
 }
 
-const enum Framing {
-  /** Nothing is sent: HEAD, 1xx, 204, 304. */
-  None,
-  Length,
-  Chunked,
-  /** The end of the body is the end of the connection (HTTP/1.0, unknown length). */
-  Close,
-}
-
 const enum State {
   /** `start_response` not called yet. */
   New,
@@ -164,15 +159,9 @@ export class Response implements ResponseChannel {
   readonly #owner: ResponseOwner;
   #state = State.New;
   #status: Status | null = null;
-  /** The application's header lines, serialised, without the framing ones we replace. */
-  #headerLines = '';
-  #appLength = -1;
-  #appChunked = false;
-  #appOtherCoding = false;
-  #appClose = false;
-  #hasDate = false;
-  #hasServer = false;
-  #framing = Framing.None;
+  /** What the application's fields say, and their lines; null until the response is started. */
+  #fields: ResponseFieldFacts | null = null;
+  #framing = ResponseFraming.None;
   #expected = 0;
   #sent = 0;
   #keepAlive = false;
@@ -194,7 +183,7 @@ export class Response implements ResponseChannel {
 
   /** Body bytes sent so far (without chunk framing; never more than a Content-Length allows). */
   get bytesSent(): number {
-    return this.#framing === Framing.Length ? Math.min(this.#sent, this.#expected) : this.#sent;
+    return this.#framing === ResponseFraming.Length ? Math.min(this.#sent, this.#expected) : this.#sent;
   }
 
   get started(): boolean {
@@ -230,7 +219,7 @@ export class Response implements ResponseChannel {
     if (parsed.code < 200) {
       throw new RocketError('ROCKET_ERR_START_RESPONSE', `status ${parsed.code} cannot be a final response`);
     }
-    this.#serialiseHeaders(parsed.code, headers, false);
+    this.#fields = checkResponseFields(parsed.code, headers, false, this.#owner.version === 11);
     this.#status = parsed;
     this.#state = State.Started;
     return this.#writeCallable();
@@ -241,151 +230,24 @@ export class Response implements ResponseChannel {
   }
 
   /**
-   * Validate the application's headers and serialise them. Framing and persistence fields are
-   * noted and either kept, dropped (Content-Length on a 204, Transfer-Encoding where it cannot
-   * apply) or replaced by ours (Connection, Keep-Alive).
-   */
-  #serialiseHeaders(code: number, headers: ResponseHeaders | readonly string[], flat: boolean): void {
-    if (!Array.isArray(headers)) {
-      throw new RocketError('ROCKET_ERR_START_RESPONSE', 'response headers must be a list of [name, value] pairs');
-    }
-    const http11 = this.#owner.version === 11;
-    const noContent = isBodilessStatus(code);
-    let lines = '';
-    let appLength = -1;
-    let appChunked = false;
-    let appOther = false;
-    let appClose = false;
-    let hasDate = false;
-    let hasServer = false;
-    const count = flat ? headers.length >> 1 : headers.length;
-    for (let i = 0; i < count; i++) {
-      let name: unknown;
-      let value: unknown;
-      if (flat) {
-        name = headers[2 * i];
-        value = headers[2 * i + 1];
-      } else {
-        const pair = headers[i];
-        if (!Array.isArray(pair) || pair.length !== 2) {
-          throw new RocketError('ROCKET_ERR_START_RESPONSE', `response header #${i} is not a [name, value] pair`);
-        }
-        name = pair[0];
-        value = pair[1];
-      }
-      if (typeof name !== 'string' || !isToken(name)) {
-        throw new RocketError('ROCKET_ERR_START_RESPONSE', `invalid response header name ${JSON.stringify(name)}`);
-      }
-      if (typeof value === 'number' && Number.isFinite(value)) value = String(value);
-      if (typeof value !== 'string' || !isFieldValue(value)) {
-        throw new RocketError('ROCKET_ERR_START_RESPONSE', `invalid value for response header ${name}: ${JSON.stringify(value)}`);
-      }
-      switch (name.length) {
-        case 4:
-          if (name.toLowerCase() === 'date') hasDate = true;
-          break;
-        case 6:
-          if (name.toLowerCase() === 'server') hasServer = true;
-          break;
-        case 10: {
-          const lower = name.toLowerCase();
-          if (lower === 'connection') {
-            if (/(?:^|,)[ \t]*close[ \t]*(?:,|$)/i.test(value)) appClose = true;
-            continue;
-          }
-          if (lower === 'keep-alive') continue;
-          break;
-        }
-        case 14:
-          if (name.toLowerCase() === 'content-length') {
-            const n = parseLength(value);
-            if (n < 0) throw new RocketError('ROCKET_ERR_START_RESPONSE', `invalid Content-Length ${JSON.stringify(value)}`);
-            if (appLength !== -1) {
-              if (n !== appLength) throw new RocketError('ROCKET_ERR_START_RESPONSE', 'several different Content-Length headers');
-              continue;
-            }
-            appLength = n;
-            // RFC 9110 §8.6, §15.3.6: no Content-Length in a 204 or 205. A 304 may carry the selected representation's.
-            if (code === 204 || code === 205) continue;
-          }
-          break;
-        case 17:
-          if (name.toLowerCase() === 'transfer-encoding') {
-            if (/(?:^|,)[ \t]*chunked[ \t]*$/i.test(value)) appChunked = true;
-            else appOther = true;
-            // RFC 9112 §6.1: never to HTTP/1.0, never on a response without content.
-            if (!http11 || noContent) continue;
-          }
-          break;
-      }
-      lines += `${name as string}: ${value}\r\n`;
-    }
-    if (appLength !== -1 && (appChunked || appOther)) {
-      throw new RocketError('ROCKET_ERR_START_RESPONSE', 'both Content-Length and Transfer-Encoding in the response headers');
-    }
-    this.#headerLines = lines;
-    this.#appLength = appLength;
-    this.#appChunked = appChunked;
-    this.#appOtherCoding = appOther;
-    this.#appClose = appClose;
-    this.#hasDate = hasDate;
-    this.#hasServer = hasServer;
-  }
-
-  /**
    * Choose the framing and build the head. `total` is the body length when known, else -1.
    */
   #commit(total: number): string {
     const owner = this.#owner;
+    const fields = this.#fields!;
     const code = this.#status!.code;
     const http11 = owner.version === 11;
     const statusLine = this.#status!.line;
-    let head = (owner.protocol === 'HTTP/1.1' ? statusLine : owner.protocol + statusLine.slice(8)) + this.#headerLines;
-    let framing: Framing;
-    if (isBodilessStatus(code)) {
-      framing = Framing.None;
-      // Unlike 204 and 304, a 205 is not self-delimiting (RFC 9112 §6.3): say its length is zero.
-      if (code === 205) head += 'Content-Length: 0\r\n';
-    } else if (this.#appLength !== -1) {
-      framing = Framing.Length;
-      this.#expected = this.#appLength;
-    } else if (this.#appChunked && http11) {
-      framing = Framing.Chunked;
-    } else if (this.#appChunked || this.#appOtherCoding) {
-      framing = Framing.Close;
-    } else if (total >= 0) {
-      framing = Framing.Length;
-      this.#expected = total;
-      head += `Content-Length: ${total}\r\n`;
-    } else if (http11) {
-      framing = Framing.Chunked;
-      // HEAD: what the GET would be framed with is not known; say nothing (RFC 9110 §9.3.2).
-      if (!owner.isHead) head += 'Transfer-Encoding: chunked\r\n';
-    } else {
-      framing = Framing.Close;
-    }
-    if (owner.isHead) {
-      // The headers are what a GET would get; no content follows, so nothing forces a close.
-      this.#framing = Framing.None;
-    } else {
-      this.#framing = framing;
-    }
-    const keepAlive = !this.#appClose && owner.keepAliveAllowed() && this.#framing !== Framing.Close;
+    const framing = chooseResponseFraming(code, fields, total, http11);
+    if (framing === ResponseFraming.Length) this.#expected = fields.contentLength === -1 ? total : fields.contentLength;
+    // The answer to HEAD has the headers a GET would get; no content follows, so nothing forces a close.
+    this.#framing = owner.isHead ? ResponseFraming.None : framing;
+    const keepAlive = !fields.close && owner.canKeepAlive() && this.#framing !== ResponseFraming.Close;
     this.#keepAlive = keepAlive;
-    if (!this.#hasDate) head += `Date: ${httpDate()}\r\n`;
-    if (!this.#hasServer && owner.serverSoftware !== '') head += `Server: ${owner.serverSoftware}\r\n`;
-    if (owner.minimalConnectionHeaders) {
-      // What each version needs said: HTTP/1.1 persists unless told, HTTP/1.0 closes unless told.
-      if (keepAlive && !http11) {
-        head += owner.keepAliveHint > 0 ? `Connection: Keep-Alive\r\nKeep-Alive: timeout=${owner.keepAliveHint}\r\n\r\n` : 'Connection: Keep-Alive\r\n\r\n';
-      } else {
-        head += keepAlive || !http11 ? '\r\n' : 'Connection: close\r\n\r\n';
-      }
-    } else if (keepAlive) {
-      head += owner.keepAliveHint > 0 ? `Connection: keep-alive\r\nKeep-Alive: timeout=${owner.keepAliveHint}\r\n\r\n` : 'Connection: keep-alive\r\n\r\n';
-    } else {
-      head += 'Connection: close\r\n\r\n';
-    }
+    let head = (owner.protocol === 'HTTP/1.1' ? statusLine : owner.protocol + statusLine.slice(8)) + fields.lines + framingFields(framing, code, fields, total, owner.isHead);
+    if (!fields.hasDate) head += `Date: ${httpDate()}\r\n`;
+    if (!fields.hasServer && owner.serverSoftware !== '') head += `Server: ${owner.serverSoftware}\r\n`;
+    head += persistenceFields(keepAlive, http11, owner.minimalConnectionHeaders, owner.keepAliveHint);
     this.#state = State.Committed;
     return head;
   }
@@ -408,7 +270,7 @@ export class Response implements ResponseChannel {
       const length = Buffer.byteLength(text);
       this.#checkWholeLength(length);
       const head = this.#commit(length);
-      if (this.#framing === Framing.Length && this.#expected === length && length === text.length) {
+      if (this.#framing === ResponseFraming.Length && this.#expected === length && length === text.length) {
         this.#sent = length;
         this.#out(head + text);
       } else {
@@ -439,7 +301,8 @@ export class Response implements ResponseChannel {
    * before anything was sent: it becomes a 500 instead of a truncated response.
    */
   #checkWholeLength(total: number): void {
-    if (this.#appLength !== -1 && total > this.#appLength && !this.#owner.isHead && !isBodilessStatus(this.#status!.code)) {
+    const declared = this.#fields!.contentLength;
+    if (declared !== -1 && total > declared && !this.#owner.isHead && !isBodilessStatus(this.#status!.code)) {
       throw new RocketError('ROCKET_ERR_RESPONSE_LENGTH', 'The requested resource returned more bytes than the declared Content-Length.');
     }
   }
@@ -556,7 +419,7 @@ export class Response implements ResponseChannel {
     if (typeof reason !== 'string' || !isFieldValue(reason)) {
       throw new RocketError('ROCKET_ERR_START_RESPONSE', `invalid reason phrase ${JSON.stringify(reason)}`);
     }
-    this.#serialiseHeaders(code, headers, true);
+    this.#fields = checkResponseFields(code, headers, true, this.#owner.version === 11);
     this.#status = reason === '' ? parseStatus(String(code))! : { code, line: `HTTP/1.1 ${code} ${reason}\r\n` };
     this.#state = State.Started;
   }
@@ -575,13 +438,8 @@ export class Response implements ResponseChannel {
     if (!Number.isInteger(code) || code < 200 || code > 999) {
       throw new RocketError('ROCKET_ERR_START_RESPONSE', `status ${code} cannot be a final response`);
     }
-    this.#headerLines = head.lines;
-    this.#appLength = head.contentLength;
-    this.#appChunked = false;
-    this.#appOtherCoding = false;
-    this.#appClose = head.close;
-    this.#hasDate = head.hasDate;
-    this.#hasServer = head.hasServer;
+    // Its facts are the ones start_response would have found; it carries no transfer coding.
+    this.#fields = head;
     this.#status = { code, line: head.statusLine };
     this.#state = State.Started;
   }
@@ -649,10 +507,10 @@ export class Response implements ResponseChannel {
 
   #writeBody(data: Buffer): void {
     switch (this.#framing) {
-      case Framing.None:
+      case ResponseFraming.None:
         if (!this.#owner.isHead) this.#owner.warn(`body data on a ${this.#status!.code} response was dropped`);
         return;
-      case Framing.Length: {
+      case ResponseFraming.Length: {
         const room = this.#expected - this.#sent;
         if (data.length > room) {
           this.#owner.warn(`response body longer than its Content-Length (${this.#expected}); the connection will close`);
@@ -665,7 +523,7 @@ export class Response implements ResponseChannel {
         this.#out(data);
         return;
       }
-      case Framing.Chunked: {
+      case ResponseFraming.Chunked: {
         // Size line, data and CRLF leave together: three small writes would be three segments.
         this.#sent += data.length;
         const socket = this.#owner.socket;
@@ -676,7 +534,7 @@ export class Response implements ResponseChannel {
         socket.uncork();
         return;
       }
-      case Framing.Close:
+      case ResponseFraming.Close:
         this.#sent += data.length;
         this.#out(data);
         return;
@@ -684,8 +542,8 @@ export class Response implements ResponseChannel {
   }
 
   #finish(trailerLines = ''): void {
-    if (this.#framing === Framing.Chunked) this.#out(trailerLines === '' ? LAST_CHUNK : `0\r\n${trailerLines}\r\n`);
-    else if (this.#framing === Framing.Length && this.#sent !== this.#expected) {
+    if (this.#framing === ResponseFraming.Chunked) this.#out(trailerLines === '' ? LAST_CHUNK : `0\r\n${trailerLines}\r\n`);
+    else if (this.#framing === ResponseFraming.Length && this.#sent !== this.#expected) {
       if (this.#sent < this.#expected) {
         this.#owner.warn(`response body shorter than its Content-Length (${this.#sent} of ${this.#expected} bytes); the connection will close`);
       }
@@ -710,21 +568,6 @@ export class Response implements ResponseChannel {
   }
 }
 
-/** `name: value\r\n` lines from a flat list, each checked so nothing can split the message. */
-function fieldLines(fields: readonly string[], what: string): string {
-  let lines = '';
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    const name = fields[i]!;
-    const value = fields[i + 1]!;
-    if (typeof name !== 'string' || !isToken(name)) throw new RocketError('ROCKET_ERR_RESPONSE', `invalid ${what} name ${JSON.stringify(name)}`);
-    if (typeof value !== 'string' || !isFieldValue(value)) {
-      throw new RocketError('ROCKET_ERR_RESPONSE', `invalid value for ${what} ${name}: ${JSON.stringify(value)}`);
-    }
-    lines += `${name}: ${value}\r\n`;
-  }
-  return lines;
-}
-
 /** A body chunk as bytes: strings are UTF-8; any Uint8Array is viewed as a Buffer without a copy. */
 export function toBuffer(chunk: BodyChunk): Buffer {
   if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
@@ -737,16 +580,4 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'object') return (value as object).constructor?.name ?? 'an object';
   return typeof value;
-}
-
-/** Content-Length value from an application: digits only. -1 if invalid. */
-function parseLength(value: string): number {
-  if (value.length === 0 || value.length > 15) return -1;
-  let n = 0;
-  for (let i = 0; i < value.length; i++) {
-    const d = value.charCodeAt(i) - 0x30;
-    if (d < 0 || d > 9) return -1;
-    n = n * 10 + d;
-  }
-  return n;
 }

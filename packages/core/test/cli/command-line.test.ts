@@ -157,7 +157,7 @@ test('--help has a flag for every option a command line can give, in columns tha
   const lines = rocket.out().trimEnd().split('\n');
   for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(80);
   const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-  for (const name of Object.keys(OPTIONS).filter((name) => !['logger', 'onClientError', 'onConnection'].includes(name))) {
+  for (const name of Object.keys(OPTIONS).filter((name) => !['logger', 'onClientError', 'onConnection', 'onDrop'].includes(name))) {
     expect(rocket.out()).toMatch(new RegExp(`^  --(\\[no-\\])?${kebab(name)}\\b`, 'm'));
   }
   // Descriptions start in one column, two spaces or more after the flag, or on the next line.

@@ -207,15 +207,63 @@ describe('deadlines', () => {
     client.destroy();
   });
 
-  test('maxRequestsPerConnection: the last allowed response says Connection: close', async () => {
-    const { port } = await serve(textApp('ok'), { maxRequestsPerConnection: 3 });
+  test('maxRequestsPerConnection: the last allowed response says Connection: close, and a request pipelined after it gets 503', async () => {
+    const { server, port } = await serve(textApp('ok'), { maxRequestsPerConnection: 3, timeout: 30 });
     const client = await RawClient.connect(port);
     await client.write(request('/').repeat(4));
-    expect((await client.readResponse()).header('connection')).toBe('keep-alive');
+    const first = await client.readResponse();
+    expect([first.header('connection'), first.header('keep-alive')]).toEqual(['keep-alive', 'timeout=30, max=3']);
     expect((await client.readResponse()).header('connection')).toBe('keep-alive');
     expect((await client.readResponse()).header('connection')).toBe('close');
+    const refused = await client.readResponse();
+    expect([refused.status, refused.header('connection'), refused.header('retry-after'), refused.body.toString()]).toEqual([
+      503,
+      'close',
+      undefined,
+      '503 Service Unavailable: the connection served its last request\n',
+    ]);
     await client.waitEnd();
     expect(client.pending.length).toBe(0);
+    expect(server.stats().requests).toMatchObject({ total: 4 });
+  });
+
+  test('maxRequestsPerConnection: what follows a request with a body beyond the limit is not read', async () => {
+    const { port } = await serve(textApp('ok'), { maxRequestsPerConnection: 1 });
+    const client = await RawClient.connect(port);
+    await client.write(`${request('/')}POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc${request('/')}`);
+    expect((await client.readResponse()).status).toBe(200);
+    expect((await client.readResponse()).status).toBe(503);
+    await client.waitEnd();
+    expect(client.pending.length).toBe(0);
+  });
+
+  test('maxConnections: a connection beyond the limit is closed on arrival and told to onDrop; updateOptions changes the limit', async () => {
+    const drops: unknown[] = [];
+    const { server, port } = await serve(textApp('ok'), { maxConnections: 1, onDrop: (connection) => void drops.push(connection) });
+    const first = await RawClient.connect(port);
+    await first.write(request('/'));
+    await first.readResponse();
+    const second = await RawClient.connect(port);
+    await second.waitEnd();
+    expect(second.pending.length).toBe(0);
+    await expect.poll(() => drops.length).toBe(1);
+    expect(drops[0]).toMatchObject({ localPort: port, remoteAddress: '127.0.0.1', remotePort: expect.any(Number) });
+    server.updateOptions({ maxConnections: 0 });
+    const third = await RawClient.connect(port);
+    await third.write(request('/'));
+    expect((await third.readResponse()).status).toBe(200);
+    expect(() => server.updateOptions({ maxConnections: -1 })).toThrow(/option maxConnections must be an integer ≥ 0 \(got -1\)/);
+    for (const client of [first, second, third]) client.destroy();
+  });
+
+  test('timeout under a second is hinted as Keep-Alive: timeout=0; timeout 0 sends no hint', async () => {
+    for (const [timeout, hint] of [[0.5, 'timeout=0'], [0, undefined]] as const) {
+      const { port } = await serve(textApp('ok'), { timeout });
+      const client = await RawClient.connect(port);
+      await client.write(request('/'));
+      expect((await client.readResponse()).header('keep-alive')).toBe(hint);
+      client.destroy();
+    }
   });
 });
 
