@@ -21,12 +21,12 @@ import type { HeadLimits } from './http/request-head.js';
 import { parseInterfaces, type BindSpec } from './engine/bind.js';
 import { AddressList } from './http/ip.js';
 import { expandActivated } from './engine/socket-activation.js';
-import { Listener, type BoundAddress, type ListenerSettings } from './engine/listener.js';
+import { describeAddress, Listener, type BoundAddress, type ListenerSettings } from './engine/listener.js';
 import { Monitor } from './engine/monitor.js';
+import { monitorResolution, proxyHeaderTimeout } from './engine/deadlines.js';
 import { checkOptionChanges, resolveOptions, type DroppedConnection, type ResolvedOptions, type RocketOptions } from './options.js';
 import { WorkerPool } from './engine/pool.js';
 import { installSignalHandlers } from './signals.js';
-import { staticFiles } from './apps/static-files.js';
 import { Executor, provideFutures } from './apps/futures.js';
 import { compileAccessFormat, type AccessRecord } from './observability/access-log.js';
 import { LogChannels, type Logger } from './observability/logging.js';
@@ -36,28 +36,11 @@ import { workerNumber } from './observability/worker-number.js';
 import { keepAliveHint } from './http/response-framing.js';
 import { metricsResponder, withMetricsPath, withProbes } from './apps/probes.js';
 import { stderrStream } from './gateway/wsgi-errors.js';
-import { combineStats, roundMs, STATE_NAMES, type RocketStats } from './stats.js';
+import { combineStats, serverStats, STATE_NAMES, type RocketStats } from './stats.js';
+import { appFor, appMethod, type AppInfo, type AppMethod } from './app-info.js';
 
+export type { AppInfo, AppMethod, Method } from './app-info.js';
 export type { RocketStats };
-
-/** What a method needs to run, as in Rocket: `{ wsgi_app }` for the `wsgi` method. */
-export interface AppInfo {
-  /** Method `'wsgi'`: the gateway app. */
-  wsgi_app?: GatewayApp;
-  /** Method `'fs'`: the folder to serve. */
-  document_root?: string;
-  /** Method `'fs'`: list a folder without an index.html (else 404). Default false. */
-  display_index?: boolean;
-  /** Method `'wsgi'`: put `wsgiorg.executor` and `wsgiorg.futures` in every environ (Rocket's futures). */
-  futures?: boolean;
-  [key: string]: unknown;
-}
-
-/** The methods Rocket serves with (Rocket's `method` argument): a gateway app, or the files of a folder. */
-export type AppMethod = 'wsgi' | 'fs';
-
-/** The same as {@link AppMethod}: its first name, which read like an HTTP method. */
-export type Method = AppMethod;
 
 const enum State {
   Stopped,
@@ -139,25 +122,8 @@ export class Rocket {
   ) {
     // In a cluster worker, sockets passed to the primary are listened on through the primary.
     this.interfaces = expandActivated(parseInterfaces(interfaces), process.env, cluster.isWorker ? [process.pid, process.ppid] : [process.pid]);
-    const name = typeof method === 'string' ? method.toLowerCase() : '';
-    if (name !== 'wsgi' && name !== 'fs') {
-      throw new RocketError('ROCKET_ERR_INVALID_OPTION', `unknown method ${JSON.stringify(method)}; Rocket serves with "wsgi" or "fs"`);
-    }
-    this.method = name;
-    if (typeof appInfo !== 'object' || appInfo === null) {
-      throw new RocketError('ROCKET_ERR_INVALID_APP', 'appInfo must be an object such as { wsgi_app: app }');
-    }
-    let app: GatewayApp;
-    if (name === 'fs') {
-      if (typeof appInfo.document_root !== 'string' || appInfo.document_root === '') {
-        throw new RocketError('ROCKET_ERR_INVALID_APP', 'the "fs" method needs appInfo.document_root, the folder to serve');
-      }
-      app = staticFiles({ document_root: appInfo.document_root, display_index: appInfo.display_index === true });
-    } else if (typeof appInfo.wsgi_app !== 'function') {
-      throw new RocketError('ROCKET_ERR_INVALID_APP', `the wsgi_app specified (${typeof appInfo.wsgi_app}) is not a valid gateway application`);
-    } else {
-      app = appInfo.wsgi_app;
-    }
+    this.method = appMethod(method);
+    let app = appFor(this.method, appInfo);
     this.appInfo = appInfo;
     const resolved = resolveOptions(options);
     this.options = resolved;
@@ -681,48 +647,7 @@ export class Rocket {
   /** A JSON-able snapshot of connections, the pool, requests, errors, bytes and latency. */
   stats(): RocketStats {
     if (this.#supervisor !== null) return combineStats(STATE_NAMES[this.#state], this.#supervisor.reports());
-    let idle = 0;
-    let active = 0;
-    let flushing = 0;
-    const metrics = this.#metrics;
-    let received = metrics.bytesReceived;
-    let sent = metrics.bytesSent;
-    for (const conn of this.#connections) {
-      if (conn.flushing) flushing++;
-      else if (conn.idle) idle++;
-      else if (conn.active) active++;
-      received += conn.socket.bytesRead;
-      sent += conn.socket.bytesWritten;
-    }
-    const byClass = metrics.byClass;
-    const latency = metrics.latency;
-    return {
-      state: STATE_NAMES[this.#state],
-      connections: {
-        open: this.#connections.size,
-        active,
-        idle,
-        flushing,
-        accepted: this.#accepted,
-        closed: metrics.closedConnections,
-        rejected: this.#rejected,
-      },
-      pool: this.#pool.stats(),
-      requests: {
-        total: metrics.total,
-        inFlight: metrics.inFlight,
-        byClass: { '1xx': byClass[1]!, '2xx': byClass[2]!, '3xx': byClass[3]!, '4xx': byClass[4]!, '5xx': byClass[5]! },
-      },
-      errors: { client: Object.fromEntries([...metrics.clientErrors].sort((a, b) => a[0] - b[0])), app: metrics.appErrors, timeouts: metrics.timeouts },
-      bytes: { received, sent },
-      latency: {
-        count: latency.count,
-        p50: roundMs(latency.percentile(0.5)),
-        p90: roundMs(latency.percentile(0.9)),
-        p99: roundMs(latency.percentile(0.99)),
-        max: roundMs(latency.max),
-      },
-    };
+    return serverStats(STATE_NAMES[this.#state], this.#connections, this.#metrics, this.#pool.stats(), { accepted: this.#accepted, rejected: this.#rejected });
   }
 
   /**
@@ -764,23 +689,3 @@ export class Rocket {
 
 /** A reset while a connection waits for the start to finish: 'close' follows and that is all. */
 function ignoreError(): void {}
-
-/** `127.0.0.1:8000`, `[::1]:8443*` (TLS), `unix:/run/app.sock`: how Rocket names what it listens on. */
-function describeAddress(address: BoundAddress): string {
-  if (address.family === 'unix') return `unix:${address.host}`;
-  const host = address.family === 'IPv6' ? `[${address.host}]` : address.host;
-  return `${host}:${address.port}${address.secure ? '*' : ''}`;
-}
-
-/** Milliseconds for a PROXY header: the shorter of socketTimeout and headerTimeout; 0 = no limit. */
-function proxyHeaderTimeout(options: ResolvedOptions): number {
-  const limits = [options.socketTimeout, options.headerTimeout].filter((s) => s > 0);
-  return limits.length === 0 ? 0 : Math.min(...limits) * 1000;
-}
-
-/** Deadlines are checked often enough that the shortest timeout is off by a tenth at most. */
-function monitorResolution(options: ResolvedOptions): number {
-  const timeouts = [options.timeout, options.socketTimeout, options.headerTimeout, options.queueTimeout, options.requestTimeout];
-  const shortest = Math.min(...timeouts.filter((s) => s > 0).map((s) => s * 1000), 10_000);
-  return Math.max(10, Math.min(1000, Math.floor(shortest / 10)));
-}

@@ -4,6 +4,7 @@
  */
 
 import type { PoolStats } from './engine/pool.js';
+import type { RequestMetrics } from './observability/metrics.js';
 import type { WorkerReport } from './workers.js';
 
 /** The states of a server, as `stats().state` names them (in the order of `Rocket`'s state enum). */
@@ -55,6 +56,60 @@ export interface RocketStats {
    * which are the highest of any worker.
    */
   workers?: (RocketStats & { worker: number; pid: number })[];
+}
+
+/** A connection, as the stats count it. */
+export interface CountedConnection {
+  readonly flushing: boolean;
+  readonly idle: boolean;
+  readonly active: boolean;
+  readonly socket: { readonly bytesRead: number; readonly bytesWritten: number };
+}
+
+/**
+ * One process's stats: its open connections counted by state (with the bytes they carried so
+ * far), and the totals of its metrics.
+ */
+export function serverStats(
+  state: RocketStats['state'],
+  connections: ReadonlySet<CountedConnection>,
+  metrics: RequestMetrics,
+  pool: PoolStats,
+  counts: { accepted: number; rejected: number },
+): RocketStats {
+  let idle = 0;
+  let active = 0;
+  let flushing = 0;
+  let received = metrics.bytesReceived;
+  let sent = metrics.bytesSent;
+  for (const conn of connections) {
+    if (conn.flushing) flushing++;
+    else if (conn.idle) idle++;
+    else if (conn.active) active++;
+    received += conn.socket.bytesRead;
+    sent += conn.socket.bytesWritten;
+  }
+  const byClass = metrics.byClass;
+  const latency = metrics.latency;
+  return {
+    state,
+    connections: { open: connections.size, active, idle, flushing, accepted: counts.accepted, closed: metrics.closedConnections, rejected: counts.rejected },
+    pool,
+    requests: {
+      total: metrics.total,
+      inFlight: metrics.inFlight,
+      byClass: { '1xx': byClass[1]!, '2xx': byClass[2]!, '3xx': byClass[3]!, '4xx': byClass[4]!, '5xx': byClass[5]! },
+    },
+    errors: { client: Object.fromEntries([...metrics.clientErrors].sort((a, b) => a[0] - b[0])), app: metrics.appErrors, timeouts: metrics.timeouts },
+    bytes: { received, sent },
+    latency: {
+      count: latency.count,
+      p50: roundMs(latency.percentile(0.5)),
+      p90: roundMs(latency.percentile(0.9)),
+      p99: roundMs(latency.percentile(0.99)),
+      max: roundMs(latency.max),
+    },
+  };
 }
 
 /** Milliseconds to three decimals, as the latency figures are reported. */

@@ -28,8 +28,10 @@
  *    on it: an idle close (keep-alive timeout, stop, restart) waits until the event loop has polled
  *    the socket once more after the decision, and reads and answers whatever came. When a stop or
  *    restart retires a connection that was in use moments ago, its client gets a short last call
- *    (`LAST_CALL_MS` in `deadlines.ts`, from its last response) to send the request it is about to send; that request
- *    is served with `Connection: close`.
+ *    (from its last response) to send the request it is about to send; that request is served
+ *    with `Connection: close`. `idle-close.ts` keeps the time of these waits.
+ * 8. After the last request `maxRequestsPerConnection` allows, requests already whole in the buffer
+ *    are answered 503 with `Connection: close`, and nothing more is read.
  *
  * Deadlines live in the monitor (`monitor.ts`), one per connection at a time, and fall when
  * `deadlines.ts` says; every close path cancels it and gives back the worker. What a refusal
@@ -44,7 +46,8 @@ import { connectionOptions, requestBodyFraming, requestWantsKeepAlive } from '..
 import { HeadScan, parseRequestHead, type HeadLimits, type RequestHead } from '../http/request-head.js';
 import { TimerKind, type Monitor, type TimerEntry } from './monitor.js';
 import { requestStart } from '../observability/diagnostics.js';
-import { bodyDeadline, headDeadline, idleDeadline, LAST_CALL_MS, lingerMs, queueDeadline, unsentOnWire } from './deadlines.js';
+import { bodyDeadline, headDeadline, idleDeadline, lingerMs, queueDeadline, unsentOnWire } from './deadlines.js';
+import { IdleClose } from './idle-close.js';
 import { checkExpect, firstLine, offerToHook, publicDetail, refusalBytes, refusalHeaders } from './refusals.js';
 import { accountExchange, accountRefusal, type AccountingServer, type Refused } from './accounting.js';
 import type { PoolMember, WorkerPool } from './pool.js';
@@ -113,9 +116,8 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
   #retireBy = Infinity;
   /** When the connection last had nothing to do: accepted, or its last response done (ms). */
   #idleSince: number;
-  #lastCallTimer: NodeJS.Timeout | null = null;
-  /** An idle close waits for the event loop to poll the socket once more. */
-  #closeCheck = false;
+  /** The waits of an idle close, made when one first starts. */
+  #idleClose: IdleClose | null = null;
   /** Responses fill the socket: no further request is read until the client has read them. */
   #awaitingDrain = false;
   /** Bytes queued on the socket when the write deadline was armed, to tell progress from a stall. */
@@ -380,7 +382,7 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
       }
       this.#updateTimer(activity);
       this.#updateFlow();
-      if (this.#retiring && this.#state === State.Head && this.#start === this.#end && !this.#awaitingDrain) this.#lastCall();
+      if (this.#retiring && this.#state === State.Head && this.#start === this.#end && !this.#awaitingDrain) this.#waits().lastCall(this.#idleSince, this.#retireBy);
     }
   }
 
@@ -654,49 +656,26 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
     if (this.#state !== State.Head || this.#awaitingDrain) return;
     // Part of a head: it was not taken on yet, so say why it never will be.
     if (this.#start !== this.#end) this.#reject(new HttpError(503, 'ROCKET_ERR_OVERLOADED', 'the server is shutting down'));
-    else this.#lastCall();
+    else this.#waits().lastCall(this.#idleSince, this.#retireBy);
   }
 
-  /** A retiring connection is idle: close it once its last call is over and nothing came. */
-  #lastCall(): void {
-    if (this.#lastCallTimer !== null) return;
-    const delay = Math.min(this.#idleSince + LAST_CALL_MS, this.#retireBy) - Date.now();
-    if (delay <= 0) {
-      this.#closeWhenQuiet();
-      return;
-    }
-    this.#lastCallTimer = setTimeout(Connection.#lastCallOver, delay, this);
-    this.#lastCallTimer.unref();
-  }
-
-  static #lastCallOver(conn: Connection): void {
-    conn.#lastCallTimer = null;
-    conn.#closeWhenQuiet();
+  #waits(): IdleClose {
+    return (this.#idleClose ??= new IdleClose(() => this.#closeIfQuiet()));
   }
 
   /**
-   * Close an idle connection, but only with nothing unread on it. Bytes the client sent before
-   * now may still be in the system, not yet read by the event loop: the close waits for one full
-   * poll of the sockets (an immediate scheduled from the check phase runs after the next poll), and
-   * anything read meanwhile is a request to answer instead. What the client sends after that is
-   * the keep-alive race no server can close: it meets our FIN.
+   * Close an idle connection, but only with nothing unread on it: after one more poll of the
+   * sockets (`idle-close.ts` says why), anything read meanwhile is a request to answer instead.
    */
   #closeWhenQuiet(): void {
-    if (this.#closeCheck || this.#state !== State.Head) return;
-    this.#closeCheck = true;
-    setImmediate(Connection.#afterPoll, this);
+    if (this.#state === State.Head) this.#waits().afterPoll();
   }
 
-  static #afterPoll(conn: Connection): void {
-    setImmediate(Connection.#closeIfQuiet, conn);
-  }
-
-  static #closeIfQuiet(conn: Connection): void {
-    conn.#closeCheck = false;
-    if (conn.#state !== State.Head || conn.#awaitingDrain || conn.socket.readableLength > 0) return;
-    if (conn.#start === conn.#end) conn.#guard(conn.#retiring ? Connection.#shutdownStep : Connection.#closeIdleStep);
+  #closeIfQuiet(): void {
+    if (this.#state !== State.Head || this.#awaitingDrain || this.socket.readableLength > 0) return;
+    if (this.#start === this.#end) this.#guard(this.#retiring ? Connection.#shutdownStep : Connection.#closeIdleStep);
     // Part of a head came during the last call and no more: say why it will not be served.
-    else if (conn.#retiring) conn.#guard(Connection.#refuseStep);
+    else if (this.#retiring) this.#guard(Connection.#refuseStep);
   }
 
   static #shutdownStep(this: Connection): void {
@@ -909,7 +888,7 @@ export class Connection implements TimerEntry, PoolMember, ExchangeHost {
     if (this.#state === State.Queued) this.server.pool.remove(this);
     this.#state = State.Closed;
     this.server.monitor.cancel(this);
-    if (this.#lastCallTimer !== null) clearTimeout(this.#lastCallTimer);
+    this.#idleClose?.cancel();
     if (this.#hasWorker) this.#releaseWorker();
     this.#settleExchange();
     this.#exchange?.kill(this.#socketError ?? Object.assign(new Error('the client closed the connection'), { code: 'ECONNRESET' }));

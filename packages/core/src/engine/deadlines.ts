@@ -20,6 +20,19 @@ export const LAST_CALL_MS = 500;
 
 type Timeouts = Pick<ResolvedOptions, 'socketTimeout' | 'headerTimeout' | 'requestTimeout' | 'timeout' | 'queueTimeout'>;
 
+/** Deadlines are checked often enough that the shortest timeout is off by a tenth at most: the monitor's tick, in ms. */
+export function monitorResolution(options: Timeouts): number {
+  const timeouts = [options.timeout, options.socketTimeout, options.headerTimeout, options.queueTimeout, options.requestTimeout];
+  const shortest = Math.min(...timeouts.filter((s) => s > 0).map((s) => s * 1000), 10_000);
+  return Math.max(10, Math.min(1000, Math.floor(shortest / 10)));
+}
+
+/** Milliseconds for a PROXY header: the shorter of socketTimeout and headerTimeout; 0 = no limit. */
+export function proxyHeaderTimeout(options: Timeouts): number {
+  const limits = [options.socketTimeout, options.headerTimeout].filter((s) => s > 0);
+  return limits.length === 0 ? 0 : Math.min(...limits) * 1000;
+}
+
 /**
  * A head on its way: inactivity (`socketTimeout`), and a bound on the whole head from its first
  * byte (`headerTimeout`, `requestTimeout`). `headStarted`: that first byte (ms), or 0.

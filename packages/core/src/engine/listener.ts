@@ -26,6 +26,13 @@ export interface BoundAddress {
   family: 'IPv4' | 'IPv6' | 'unix';
 }
 
+/** `127.0.0.1:8000`, `[::1]:8443*` (TLS), `unix:/run/app.sock`: how Rocket names what it listens on. */
+export function describeAddress(address: BoundAddress): string {
+  if (address.family === 'unix') return `unix:${address.host}`;
+  const host = address.family === 'IPv6' ? `[${address.host}]` : address.host;
+  return `${host}:${address.port}${address.secure ? '*' : ''}`;
+}
+
 export type ConnectionHandler = (socket: net.Socket, info: ConnectionInfo) => void;
 
 export interface ListenerSettings {

@@ -256,6 +256,18 @@ describe('deadlines', () => {
     for (const client of [first, second, third]) client.destroy();
   });
 
+  test('maxConnections counts each interface apart, and leaves the metrics interface out', async () => {
+    const { server, port } = await serve(textApp('ok'), { maxConnections: 1, metricsInterface: ['127.0.0.1', 0] });
+    const metricsPort = server.metricsAddress!.port;
+    const held = await RawClient.connect(port);
+    await held.write(request('/'));
+    await held.readResponse();
+    const scrapes = await Promise.all([RawClient.connect(metricsPort), RawClient.connect(metricsPort)]);
+    for (const scrape of scrapes) await scrape.write(request('/metrics'));
+    for (const scrape of scrapes) expect((await scrape.readResponse()).status).toBe(200);
+    for (const client of [held, ...scrapes]) client.destroy();
+  });
+
   test('timeout under a second is hinted as Keep-Alive: timeout=0; timeout 0 sends no hint', async () => {
     for (const [timeout, hint] of [[0.5, 'timeout=0'], [0, undefined]] as const) {
       const { port } = await serve(textApp('ok'), { timeout });
