@@ -11,6 +11,8 @@
 
 import cluster from 'node:cluster';
 import type { Socket } from 'node:net';
+import { errorResponse } from './http/response-head.js';
+import { httpDate } from './gateway/response.js';
 import { Connection, type ServerContext } from './engine/connection.js';
 import type { ConnectionInfo, ServerInfo } from './gateway/environ.js';
 import { RocketError } from './errors.js';
@@ -424,7 +426,11 @@ export class Rocket {
       return;
     }
     if (this.#state === State.Stopped) {
-      socket.destroy();
+      // Handed over after the stop ended (a cluster primary passing on a connection it accepted
+      // just before): answered, not dropped, so the client knows to go elsewhere.
+      socket.on('error', ignoreError);
+      socket.end(errorResponse(503, 'the server is stopping', httpDate(), this.options.serverSoftware || null, `Retry-After: 5\r\n`));
+      socket.setTimeout(1000, () => socket.destroy());
       return;
     }
     this.#accepted++;

@@ -27,7 +27,7 @@ async function primary(env: Record<string, string> = {}, args: string[] = [FIXTU
   const workers = async () => {
     const before = count('workers ');
     proc.kill('SIGUSR2');
-    await expect.poll(() => count('workers ')).toBe(before + 1);
+    await expect.poll(() => count('workers '), { timeout: 10_000 }).toBe(before + 1);
     const line = out.split('\n').filter((l) => l.startsWith('workers '))[before]!;
     return Object.fromEntries((line.split(' ')[2] ?? '').split(',').filter(Boolean).map((pair) => pair.split(':').map(Number)));
   };
@@ -76,7 +76,7 @@ describe('workers', () => {
     expect(served[0]! + served[1]!).toBeGreaterThanOrEqual(200);
     expect(metrics).toMatch(/^rocket_request_duration_seconds_count\{worker="2"\} \d+$/m);
     expect(metrics.match(/^# TYPE rocket_requests_total counter$/gm)).toHaveLength(1);
-    await expect.poll(() => p.out()).toMatch(/^access 127\.0\.0\.1 - "GET \/\?c=\d+&n=\d+ HTTP\/1\.1" - 200 \d+ worker=[12]$/m);
+    await expect.poll(() => p.out(), { timeout: 10_000 }).toMatch(/^access 127\.0\.0\.1 - "GET \/\?c=\d+&n=\d+ HTTP\/1\.1" - 200 \d+ worker=[12]$/m);
     p.proc.kill('SIGTERM');
     expect(await p.exited).toEqual([0, null]);
   });
@@ -89,7 +89,7 @@ describe('workers', () => {
       () => 'closed',
     );
     expect(crashed).toBe('closed');
-    await expect.poll(() => p.out()).toMatch(/^warn .*worker [12] exited with code 3; starting it again in 100 ms$/m);
+    await expect.poll(() => p.out(), { timeout: 10_000 }).toMatch(/^warn .*worker [12] exited with code 3; starting it again in 100 ms$/m);
     await expect.poll(async () => {
       const now = await p.workers();
       return Object.keys(now).length === 2 && Object.values(now).some((pid) => !Object.values(before).includes(pid));
