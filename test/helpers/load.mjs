@@ -12,7 +12,8 @@
  * Connection attempts that are refused (nothing listens: after a stop) are counted apart, as
  * `refused`; nothing was sent on them. So are requests on a new connection that was reset before a
  * single byte came back, as `unaccepted`: the system completes connections before the server
- * accepts them, and resets those still waiting when the listening socket closes. Such a
+ * accepts them, and resets those still waiting when the listening socket closes (and, once the
+ * test said `serverStopping()`, one closed before a single byte came back: see there). Such a
  * connection never reached the server; a test proves it by comparing the number of connections
  * the server accepted with `connections - refused - unaccepted`.
  *
@@ -42,12 +43,14 @@ import net from 'node:net';
  * @param {number} [options.requests]  stop sending after this many requests in all (default: until stop())
  * @param {(response: { status: number, headers: string, body: Buffer }) => void} [options.onResponse]
  * @param {string} [options.path]
- * @returns {{ counts: LoadCounts, stop(): Promise<LoadCounts>, done: Promise<LoadCounts>, answered(n: number): Promise<void> }}
+ * @returns {{ counts: LoadCounts, stop(): Promise<LoadCounts>, done: Promise<LoadCounts>, answered(n: number): Promise<void>, serverStopping(): void }}
  */
 export function startLoad({ port, host = '127.0.0.1', concurrency = 20, requests = Infinity, onResponse, path = '/' }) {
   /** @type {LoadCounts} */
   const counts = { sent: 0, ok: 0, unavailable: 0, other: 0, failed: 0, refused: 0, unaccepted: 0, connections: 0, failures: [] };
   let stopping = false;
+  /** The server began to stop (see `serverStopping()`). */
+  let serverStopping = false;
   /** Waiters for a number of answered requests. */
   const waiters = [];
   const answered = () => counts.ok + counts.unavailable + counts.other;
@@ -141,7 +144,7 @@ export function startLoad({ port, host = '127.0.0.1', concurrency = 20, requests
             setTimeout(connect, Math.min(50, attempt * 2));
             return;
           }
-          if (outstanding && fresh && received === 0 && error === 'ECONNRESET') {
+          if (outstanding && fresh && received === 0 && (error === 'ECONNRESET' || (serverStopping && error === ''))) {
             counts.unaccepted++;
           } else if (outstanding) {
             counts.failed++;
@@ -165,6 +168,15 @@ export function startLoad({ port, host = '127.0.0.1', concurrency = 20, requests
     answered(n) {
       if (answered() >= n) return Promise.resolve();
       return new Promise((resolve) => waiters.push({ n, resolve }));
+    },
+    /**
+     * The server is about to stop: from now on a new connection closed before a single byte came
+     * back also counts as `unaccepted`. A cluster primary closes the connections it accepted but
+     * had not yet handed to a worker when the last worker stops listening (Node's round-robin
+     * handle), with a plain close instead of a reset; none of them reached a worker.
+     */
+    serverStopping() {
+      serverStopping = true;
     },
     /** Send no new request; resolves when every request sent has been answered or lost. */
     stop() {

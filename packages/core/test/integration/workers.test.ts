@@ -54,6 +54,7 @@ describe('workers', () => {
     }
     const after = await p.workers();
     await load.answered(answered + 300);
+    load.serverStopping();
     p.proc.kill('SIGTERM');
     expect(await p.exited).toEqual([0, null]);
     const counts = await load.stop();
@@ -185,6 +186,7 @@ describe('reusePort', () => {
     p.proc.kill('SIGHUP');
     await expect.poll(() => p.count('reloaded'), { timeout: 15_000 }).toBe(1);
     await load.answered(load.counts.ok + 200);
+    load.serverStopping();
     p.proc.kill('SIGTERM');
     expect(await p.exited).toEqual([0, null]);
     const counts = await load.stop();
