@@ -29,7 +29,7 @@ export interface ResponseSink {
   head(code: number, reason: string, headers: string[], close: boolean): void;
   /**
    * The final head as Node serialised it, already validated: status line, the lines to send and
-   * the facts of the framing fields. Only called when {@link nodeHead} is given.
+   * the facts of the framing fields. With {@link nodeHead}: a sink gives both or neither.
    */
   prepared?(head: PreparedHead): void;
   /** The head Node serialised for this response (`res._header`), or null: a head equal to it is {@link prepared}. */
@@ -186,6 +186,11 @@ export class ResponseParser implements ChunkSink {
     this.#isHead = isHeadRequest;
   }
 
+  /** Node's head for this response, when the sink takes heads as text (`prepared`); else null. */
+  #nodeHead(): string | null {
+    return this.#sink.prepared === undefined ? null : (this.#sink.nodeHead?.() ?? null);
+  }
+
   /** True once the whole response went to the sink. */
   get done(): boolean {
     return this.#state === State.Done || this.#state === State.NoBody;
@@ -206,7 +211,7 @@ export class ResponseParser implements ChunkSink {
     if (typeof chunk === 'string') {
       const utf8 = encoding === undefined || encoding === null || encoding === 'utf8' || encoding === 'utf-8';
       if (this.#state === State.Head && this.#pending === null) {
-        const head = this.#sink.nodeHead?.() ?? null;
+        const head = this.#nodeHead();
         // Node's `_send` puts its head in front of a first body chunk that is text.
         if (head !== null && (utf8 || encoding === 'latin1') && chunk.startsWith(head)) {
           this.#room = true;
@@ -341,7 +346,7 @@ export class ResponseParser implements ChunkSink {
             return this.#room;
           }
           const text = data.toString('latin1', i, end + 4);
-          const head = this.#sink.nodeHead?.() ?? null;
+          const head = this.#nodeHead();
           this.#readHead(text, text.length - 4, head === text);
           i = end + 4;
           break;
@@ -475,14 +480,14 @@ export class ResponseParser implements ChunkSink {
     }
     // A 1xx in Node's own head is the app's final status (writeHead(100)): the server refuses it.
     if (code < 200 && !trusted) {
-      this.#sink.informational(code, eol > 12 ? text.slice(13, eol) : '', trusted ? splitLines(lines + text.slice(kept, end + 2)) : headers);
+      this.#sink.informational(code, eol > 12 ? text.slice(13, eol) : '', headers);
       return;
     }
-    if (trusted && this.#sink.prepared !== undefined) {
+    if (trusted) {
       if (end + 2 > kept) lines += text.slice(kept, end + 2);
-      this.#sink.prepared({ code, statusLine: text.slice(0, eol + 2), lines, contentLength: length, close, hasDate, hasServer });
+      this.#sink.prepared!({ code, statusLine: text.slice(0, eol + 2), lines, contentLength: length, close, hasDate, hasServer });
     } else {
-      this.#sink.head(code, eol > 12 ? text.slice(13, eol) : '', trusted ? splitLines(lines + text.slice(kept, end + 2)) : headers, close);
+      this.#sink.head(code, eol > 12 ? text.slice(13, eol) : '', headers, close);
     }
     if (this.#isHead || code < 200 || code === 204 || code === 304) {
       this.#state = State.NoBody;
@@ -500,17 +505,4 @@ export class ResponseParser implements ChunkSink {
       this.#state = State.UntilEnd;
     }
   }
-}
-
-/** `Name: value\r\n` lines as flat `[name, value, …]` pairs. */
-function splitLines(lines: string): string[] {
-  const fields: string[] = [];
-  let pos = 0;
-  while (pos < lines.length) {
-    const next = lines.indexOf('\r\n', pos);
-    const colon = lines.indexOf(':', pos);
-    fields.push(lines.slice(pos, colon), lines.slice(colon + 1, next).trim());
-    pos = next + 2;
-  }
-  return fields;
 }

@@ -112,15 +112,9 @@ export class RocketServer extends http.Server {
 
   /** Rocket's options from node:http's properties (ms → s), plus `rocket` from the constructor. */
   #coreOptions(): RocketOptions {
-    const v = this.#values;
     return {
       handleSignals: false,
-      timeout: (v.keepAliveTimeout ?? 0) / 1000,
-      headerTimeout: (v.headersTimeout ?? 0) / 1000,
-      requestTimeout: (v.requestTimeout ?? 0) / 1000,
-      maxRequestsPerConnection: v.maxRequestsPerSocket ?? 0,
-      maxConnections: connectionLimit(v.maxConnections),
-      ...(v.maxHeadersCount ? { maxHeaders: v.maxHeadersCount } : {}),
+      ...this.#liveOptions(),
       onClientError: (error, reply) => this.#clientError(error, reply),
       onConnection: (info) => this.#connection(info),
       // The addresses as net.Server gives them, which is what node:http's 'drop' carries.
@@ -152,15 +146,20 @@ export class RocketServer extends http.Server {
   #applyOptions(): void {
     const rocket = this.#rocket;
     if (rocket === null) return;
+    rocket.updateOptions(this.#liveOptions());
+  }
+
+  /** Rocket's options that node:http's properties set, in Rocket's units (ms → s). */
+  #liveOptions(): RocketOptions {
     const v = this.#values;
-    rocket.updateOptions({
+    return {
       timeout: (v.keepAliveTimeout ?? 0) / 1000,
       headerTimeout: (v.headersTimeout ?? 0) / 1000,
       requestTimeout: (v.requestTimeout ?? 0) / 1000,
       maxRequestsPerConnection: v.maxRequestsPerSocket ?? 0,
       maxConnections: connectionLimit(v.maxConnections),
       ...(v.maxHeadersCount ? { maxHeaders: v.maxHeadersCount } : {}),
-    });
+    };
   }
 
   /** The Rocket serving this server while it listens. */
