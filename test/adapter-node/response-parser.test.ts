@@ -244,6 +244,31 @@ describe("ResponseParser: Node's own head", () => {
     }
   });
 
+  it('heads read one after another each give their own facts, the same head read again the same ones', () => {
+    const chunkedHead = 'HTTP/1.1 200 OK\r\nX-A: 1\r\nTransfer-Encoding: chunked\r\n\r\n';
+    const closeHead = 'HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\nConnection: close\r\n\r\n';
+    for (const [head, isHead, expected] of [
+      [NODE_HEAD, false, ['prepared', 'whole']],
+      [NODE_HEAD, false, ['prepared', 'whole']],
+      // The same head for a HEAD request: no body follows it.
+      [NODE_HEAD, true, ['prepared', 'end']],
+      [chunkedHead, false, ['prepared', 'body', 'end']],
+      [closeHead, false, ['prepared', 'whole']],
+      [NODE_HEAD, false, ['prepared', 'whole']],
+    ] as const) {
+      const { calls, sink } = trusted(head);
+      const parser = new ResponseParser(sink, isHead);
+      const body = head === chunkedHead ? '5\r\nhello\r\n0\r\n\r\n' : head === closeHead ? 'no' : isHead ? '' : 'hello';
+      parser.write(head + body);
+      expect(calls.map((c) => c[0])).toEqual(expected);
+      const prepared = calls[0]![1] as Prepared;
+      expect(prepared.code).toBe(head === closeHead ? 404 : 200);
+      expect(prepared.close).toBe(head === closeHead);
+      expect(prepared.contentLength).toBe(head === chunkedHead ? -1 : head === closeHead ? 2 : 5);
+      expect(prepared.lines).toBe(head === chunkedHead ? 'X-A: 1\r\n' : head === closeHead ? 'Content-Length: 2\r\n' : 'Content-Type: text/plain\r\nContent-Length: 5\r\nDate: Sat, 21 Nov 2026 10:00:00 GMT\r\n');
+    }
+  });
+
   it('a head that is not the one Node made is split into fields for the server to check', () => {
     const { calls, sink } = trusted(NODE_HEAD);
     new ResponseParser(sink, false).write('HTTP/1.1 200 OK\r\nX-Raw: 1\r\nContent-Length: 0\r\n\r\n');

@@ -212,10 +212,11 @@ export class ResponseParser implements ChunkSink {
       const utf8 = encoding === undefined || encoding === null || encoding === 'utf8' || encoding === 'utf-8';
       if (this.#state === State.Head && this.#pending === null) {
         const head = this.#nodeHead();
-        // Node's `_send` puts its head in front of a first body chunk that is text.
-        if (head !== null && (utf8 || encoding === 'latin1') && chunk.startsWith(head)) {
+        // Node's `_send` puts its head in front of a first body chunk that is text. (Compared
+        // through a slice: `startsWith` walks Node's concatenated strings a character at a time.)
+        if (head !== null && (utf8 || encoding === 'latin1') && chunk.length >= head.length && chunk.slice(0, head.length) === head) {
           this.#room = true;
-          this.#readHead(head, head.length - 4, true);
+          this.#readHead(head, true);
           if (chunk.length === head.length) return this.#room;
           const rest = chunk.slice(head.length);
           if (this.#nodeChunks) return this.#nodeChunk(rest, encoding);
@@ -347,7 +348,7 @@ export class ResponseParser implements ChunkSink {
           }
           const text = data.toString('latin1', i, end + 4);
           const head = this.#nodeHead();
-          this.#readHead(text, text.length - 4, head === text);
+          this.#readHead(text, head === text);
           i = end + 4;
           break;
         }
@@ -408,87 +409,38 @@ export class ResponseParser implements ChunkSink {
   }
 
   /**
-   * Read the head in `text[0..end)` (`end` is where its CRLFCRLF starts). A `trusted` head is
-   * Node's own, already validated: it goes on as text, the dropped lines cut out of it.
+   * Read the head `text` (status line, field lines, the empty line). A `trusted` head is Node's
+   * own, already validated: it goes on as text, the dropped lines cut out of it.
    */
-  #readHead(text: string, end: number, trusted: boolean): void {
-    // Node writes `HTTP/1.1 200 OK\r\n` then `Name: value\r\n` lines; scanned with indexOf,
-    // since this runs once per bridged response.
+  #readHead(text: string, trusted: boolean): void {
+    if (trusted) {
+      // An app sends the same head response after response, but for its Date (a new one each
+      // second): the last one read is kept.
+      let known = lastNodeHead;
+      if (known === null || known.text !== text) known = lastNodeHead = readNodeHead(text);
+      this.#sink.prepared!(known.prepared);
+      this.#bodyFollows(known.prepared.code, known.chunked, known.prepared.contentLength, true);
+      return;
+    }
+    const end = text.length - 4;
     let eol = text.indexOf('\r\n');
     if (eol === -1 || eol > end) eol = end;
     const code = statusCode(text, eol);
     if (code === -1) throw new ResponseParseError(`not a status line: ${JSON.stringify(text.slice(0, eol))}`);
     const headers: string[] = [];
-    let lines = '';
-    /** Start of the lines not yet copied into `lines` (trusted heads). */
-    let kept = eol + 2;
-    let length = -1;
-    let chunked = false;
-    let close = false;
-    let hasDate = false;
-    let hasServer = false;
-    let pos = eol + 2;
-    while (pos < end) {
-      let next = text.indexOf('\r\n', pos);
-      if (next === -1 || next > end) next = end;
-      const colon = text.indexOf(':', pos);
-      if (colon <= pos || colon > next) throw new ResponseParseError(`malformed header line ${JSON.stringify(text.slice(pos, next))}`);
-      let drop = false;
-      let value: string | null = null;
-      switch (framingHeader(text, pos, colon)) {
-        case Framing.ContentLength:
-          value = text.slice(colon + 1, next).trim();
-          length = Number(value);
-          // RFC 9110 §8.6: a 204 carries none; a 205's is the server's (`Content-Length: 0`).
-          drop = trusted && (code === 204 || code === 205);
-          break;
-        case Framing.TransferEncoding:
-          chunked = /(?:^|,)\s*chunked\s*$/i.test(text.slice(colon + 1, next));
-          drop = true;
-          break;
-        case Framing.Connection:
-          // Node's own `Connection: keep-alive` is the usual one; only another value is read.
-          if (next - colon !== 12 || !text.startsWith(' keep-alive', colon + 1)) {
-            close ||= /(?:^|,)\s*close\s*(?:,|$)/i.test(text.slice(colon + 1, next));
-          }
-          drop = true;
-          break;
-        case Framing.HopByHop:
-          drop = true;
-          break;
-        case Framing.Upgrade:
-          drop = code !== 101;
-          break;
-        case Framing.Date:
-          hasDate = true;
-          break;
-        case Framing.Server:
-          hasServer = true;
-          break;
-        case Framing.None:
-          break;
-      }
-      if (trusted) {
-        if (drop) {
-          if (pos > kept) lines += text.slice(kept, pos);
-          kept = next + 2;
-        }
-      } else if (!drop) {
-        headers.push(text.slice(pos, colon), value ?? text.slice(colon + 1, next).trim());
-      }
-      pos = next + 2;
-    }
-    // A 1xx in Node's own head is the app's final status (writeHead(100)): the server refuses it.
-    if (code < 200 && !trusted) {
+    const facts = scanFields(text, eol + 2, end, (start, colon, next, framing, value) => {
+      if (!dropped(framing, code)) headers.push(text.slice(start, colon), value ?? text.slice(colon + 1, next).trim());
+    });
+    if (code < 200) {
       this.#sink.informational(code, eol > 12 ? text.slice(13, eol) : '', headers);
       return;
     }
-    if (trusted) {
-      if (end + 2 > kept) lines += text.slice(kept, end + 2);
-      this.#sink.prepared!({ code, statusLine: text.slice(0, eol + 2), lines, contentLength: length, close, hasDate, hasServer });
-    } else {
-      this.#sink.head(code, eol > 12 ? text.slice(13, eol) : '', headers, close);
-    }
+    this.#sink.head(code, eol > 12 ? text.slice(13, eol) : '', headers, facts.close);
+    this.#bodyFollows(code, facts.chunked, facts.length, false);
+  }
+
+  /** The final head went to the sink: what follows it. */
+  #bodyFollows(code: number, chunked: boolean, length: number, trusted: boolean): void {
     if (this.#isHead || code < 200 || code === 204 || code === 304) {
       this.#state = State.NoBody;
       this.#finish(null);
@@ -505,4 +457,116 @@ export class ResponseParser implements ChunkSink {
       this.#state = State.UntilEnd;
     }
   }
+}
+
+/** What the framing fields of a head said. */
+interface FieldFacts {
+  /** The Content-Length, or -1. */
+  length: number;
+  chunked: boolean;
+  close: boolean;
+  hasDate: boolean;
+  hasServer: boolean;
+}
+
+/** Node's head read once: what goes to the sink, and how the body is framed. */
+interface NodeHead {
+  readonly text: string;
+  readonly prepared: PreparedHead;
+  readonly chunked: boolean;
+}
+
+let lastNodeHead: NodeHead | null = null;
+
+/** True for a field the server replaces with its own (or, `Upgrade`, sends on a 101 only). */
+function dropped(framing: Framing, code: number): boolean {
+  switch (framing) {
+    case Framing.TransferEncoding:
+    case Framing.Connection:
+    case Framing.HopByHop:
+      return true;
+    case Framing.Upgrade:
+      return code !== 101;
+    default:
+      return false;
+  }
+}
+
+/**
+ * Scan the field lines of `text[pos..end)`: the framing facts, and each line to `onField` (its
+ * start, colon and end, what it is to the parser, and the trimmed value when it was read).
+ */
+function scanFields(
+  text: string,
+  pos: number,
+  end: number,
+  onField: (start: number, colon: number, next: number, framing: Framing, value: string | null) => void,
+): FieldFacts {
+  // Node writes `Name: value\r\n` lines; scanned with indexOf, since this runs once per response.
+  const facts: FieldFacts = { length: -1, chunked: false, close: false, hasDate: false, hasServer: false };
+  while (pos < end) {
+    let next = text.indexOf('\r\n', pos);
+    if (next === -1 || next > end) next = end;
+    const colon = text.indexOf(':', pos);
+    if (colon <= pos || colon > next) throw new ResponseParseError(`malformed header line ${JSON.stringify(text.slice(pos, next))}`);
+    const framing = framingHeader(text, pos, colon);
+    let value: string | null = null;
+    switch (framing) {
+      case Framing.ContentLength:
+        value = text.slice(colon + 1, next).trim();
+        facts.length = Number(value);
+        break;
+      case Framing.TransferEncoding:
+        facts.chunked = /(?:^|,)\s*chunked\s*$/i.test(text.slice(colon + 1, next));
+        break;
+      case Framing.Connection:
+        // Node's own `Connection: keep-alive` is the usual one; only another value is read.
+        if (next - colon !== 12 || !text.startsWith(' keep-alive', colon + 1)) {
+          facts.close ||= /(?:^|,)\s*close\s*(?:,|$)/i.test(text.slice(colon + 1, next));
+        }
+        break;
+      case Framing.Date:
+        facts.hasDate = true;
+        break;
+      case Framing.Server:
+        facts.hasServer = true;
+        break;
+      default:
+        break;
+    }
+    onField(pos, colon, next, framing, value);
+    pos = next + 2;
+  }
+  return facts;
+}
+
+/** Read Node's own head: its lines go on as text, the ones the server replaces cut out. */
+function readNodeHead(text: string): NodeHead {
+  const end = text.length - 4;
+  let eol = text.indexOf('\r\n');
+  if (eol === -1 || eol > end) eol = end;
+  const code = statusCode(text, eol);
+  if (code === -1) throw new ResponseParseError(`not a status line: ${JSON.stringify(text.slice(0, eol))}`);
+  let lines = '';
+  /** Start of the lines not yet copied into `lines`. */
+  let kept = eol + 2;
+  const facts = scanFields(text, eol + 2, end, (start, _colon, next, framing) => {
+    // RFC 9110 §8.6: a 204 carries no Content-Length; a 205's is the server's (`Content-Length: 0`).
+    const drop = dropped(framing, code) || (framing === Framing.ContentLength && (code === 204 || code === 205));
+    if (drop) {
+      if (start > kept) lines += text.slice(kept, start);
+      kept = next + 2;
+    }
+  });
+  if (end + 2 > kept) lines += text.slice(kept, end + 2);
+  const prepared: PreparedHead = {
+    code,
+    statusLine: text.slice(0, eol + 2),
+    lines,
+    contentLength: facts.length,
+    close: facts.close,
+    hasDate: facts.hasDate,
+    hasServer: facts.hasServer,
+  };
+  return { text, prepared, chunked: facts.chunked };
 }
