@@ -50,6 +50,9 @@ export type RequestListener = (req: http.IncomingMessage, res: http.ServerRespon
 
 type Upgrade = () => { socket: Socket; head: Buffer };
 
+/** `wsgi.input` as the server makes it: see `readChunkNow` in the core's body. */
+type BodyInput = WsgiInput & { readChunkNow?(): Buffer | null | undefined };
+
 /** Where bridged requests go: a server's events, or a plain listener. */
 export interface Dispatcher {
   readonly server: http.Server | null;
@@ -155,34 +158,60 @@ class BridgedRequest implements ResponseSink, SocketUser {
     if (this.dispatcher.timeout > 0) socket.setTimeout(this.dispatcher.timeout);
   }
 
-  /** Pull the next body chunk into `req` (its `_read`). */
+  /**
+   * Pull body chunks into `req` (its `_read`): what has arrived at once, as node:http's parser
+   * pushes what it has read, then the next chunk when it comes.
+   */
   read(): void {
     if (this.#reading) return;
+    const input = this.environ['wsgi.input'] as BodyInput;
+    // The server's own input can be read without waiting; one a middleware put in its place is
+    // iterated.
+    while (input.readChunkNow !== undefined) {
+      let chunk: Buffer | null | undefined;
+      try {
+        chunk = input.readChunkNow();
+      } catch (error) {
+        this.#bodyFailed(error);
+        return;
+      }
+      if (chunk === undefined) break;
+      if (!this.#pushBody(chunk)) return;
+    }
     this.#reading = true;
-    this.#body ??= (this.environ['wsgi.input'] as WsgiInput)[Symbol.asyncIterator]();
+    this.#body ??= input[Symbol.asyncIterator]();
     this.#body.next().then(
       (result) => {
         this.#reading = false;
-        const req = this.req;
-        if (result.done) {
-          req.complete = true;
-          const trailers = this.environ['rocket.trailers'] as string[] | undefined;
-          if (trailers !== undefined) addHeaderLines(req, trailers);
-          req.push(null);
-          return;
-        }
-        this.socket.bytesRead += result.value.length;
-        this.socket.touch();
-        if (req.push(result.value)) this.read();
+        if (this.#pushBody(result.done === true ? null : result.value)) this.read();
       },
       (error: unknown) => {
         this.#reading = false;
-        // After the response, a body the server stopped draining (a client that left, or one
-        // past maxDrainSize) just stops: the dumped `req` never ends, as on node:http when the
-        // body never arrives.
-        if (!this.finished) this.clientGone(error);
+        this.#bodyFailed(error);
       },
     );
+  }
+
+  /** Push a body chunk (null: the end) into `req`; true if it wants more. */
+  #pushBody(chunk: Buffer | null): boolean {
+    const req = this.req;
+    if (chunk === null) {
+      req.complete = true;
+      const trailers = this.environ['rocket.trailers'] as string[] | undefined;
+      if (trailers !== undefined) addHeaderLines(req, trailers);
+      req.push(null);
+      return false;
+    }
+    this.socket.bytesRead += chunk.length;
+    this.socket.touch();
+    return req.push(chunk);
+  }
+
+  #bodyFailed(error: unknown): void {
+    // After the response, a body the server stopped draining (a client that left, or one past
+    // maxDrainSize) just stops: the dumped `req` never ends, as on node:http when the body never
+    // arrives.
+    if (!this.finished) this.clientGone(error);
   }
 
   // ---- ResponseSink: what Node wrote ----

@@ -142,6 +142,18 @@ export class BodyInput implements WsgiInput {
     };
   }
 
+  /**
+   * The next chunk without waiting: a buffered chunk, null at the end of the body, or undefined
+   * when its next bytes have not arrived (or another read is already waiting for them). Throws
+   * the body's error. For a caller that passes the body on as it comes (the Node bridge pushes
+   * it into `req`) without a promise per chunk.
+   */
+  readChunkNow(): Buffer | null | undefined {
+    if (this.#error !== null) throw this.#error;
+    if (this.#pending.length > 0) return undefined;
+    return this.#tryRead(ReadKind.Chunk, -1);
+  }
+
   #request(kind: ReadKind, size: number): Promise<Buffer | null> {
     if (this.#error !== null) return handled(Promise.reject(this.#error));
     if (this.#pending.length === 0) {

@@ -127,3 +127,32 @@ describe('async iteration, discard and fail', () => {
     await expect(body.read(1)).rejects.toThrow('gone');
   });
 });
+
+describe('readChunkNow', () => {
+  test('a buffered chunk at once, undefined while the next has not arrived, null at the end', () => {
+    const { src, told } = source();
+    const body = new BodyInput(src);
+    expect(body.readChunkNow()).toBeUndefined();
+    // Not waiting: the connection is not asked for more, as a pending read would.
+    expect(told.wanted).toBe(0);
+    body.push(Buffer.from('ab'));
+    body.push(Buffer.from('c'));
+    expect(text(body.readChunkNow()!)).toBe('ab');
+    expect(told.consumed).toBe(1);
+    expect(text(body.readChunkNow()!)).toBe('c');
+    expect(body.readChunkNow()).toBeUndefined();
+    body.end();
+    expect(body.readChunkNow()).toBeNull();
+  });
+
+  test('leaves chunks to a read that is already waiting, and throws the body error', async () => {
+    const body = new BodyInput(null);
+    const waiting = body[Symbol.asyncIterator]().next();
+    expect(body.readChunkNow()).toBeUndefined();
+    body.push(Buffer.from('first'));
+    expect(text((await waiting).value as Buffer)).toBe('first');
+    const error = new Error('client gone');
+    body.fail(error);
+    expect(() => body.readChunkNow()).toThrow(error);
+  });
+});
