@@ -73,6 +73,33 @@ describe('switches on the response', () => {
   });
 });
 
+describe('write callbacks', () => {
+  test('each called once, after its write returned, in the order of the writes, with the same and with different callbacks', async () => {
+    const logs: Record<string, string[]> = {};
+    const { node, rocket } = await both({}, (_req, res) => {
+      const log: string[] = [];
+      logs[String(Object.keys(logs).length)] = log;
+      const same = () => log.push('same');
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      for (let i = 0; i < 3; i++) {
+        res.write(`a${i} `, same);
+        log.push(`wrote a${i}`);
+      }
+      res.write('b ', () => log.push('b'));
+      res.write('c ', same);
+      res.end('end', () => {
+        log.push('end');
+        res.socket?.end();
+      });
+    }, GET);
+    expect(rocket.body.toString()).toBe(node.body.toString());
+    expect(logs['1']).toEqual(logs['0']);
+    expect(logs['0']!.slice(0, 3)).toEqual(['wrote a0', 'wrote a1', 'wrote a2']);
+    expect(logs['0']!.filter((entry) => entry === 'same')).toHaveLength(4);
+    expect(logs['0']!.at(-1)).toBe('end');
+  });
+});
+
 describe('createServer options', () => {
   test('IncomingMessage and ServerResponse: requests and responses are made of the given classes', async () => {
     class Request extends http.IncomingMessage {

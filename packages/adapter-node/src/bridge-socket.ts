@@ -35,6 +35,18 @@ export interface SocketUser {
 
 type Callback = (error?: Error | null) => void;
 
+/** One callback, owed to `count` writes. */
+interface WriteCallbacks {
+  readonly callback: Callback;
+  count: number;
+}
+
+function runWriteCallbacks(socket: BridgeSocket, batch: WriteCallbacks): void {
+  socket.endBatch(batch);
+  const { callback } = batch;
+  for (let i = batch.count; i > 0; i--) callback();
+}
+
 /**
  * @example
  * const socket = BridgeSocket.of(environ['rocket.connection']);
@@ -70,6 +82,8 @@ export class BridgeSocket extends Duplex {
   #needDrain = false;
   /** Write callbacks waiting for that. */
   #afterDrain: Callback[] = [];
+  /** The callbacks of the writes since the last tick, when they were all the same one. */
+  #afterTick: WriteCallbacks | null = null;
 
   constructor(connection: ConnectionInfo) {
     super({ allowHalfOpen: true, decodeStrings: true });
@@ -235,10 +249,29 @@ export class BridgeSocket extends Duplex {
     return !this.#needDrain;
   }
 
-  /** A write's callback runs when the bytes were taken: on the next tick, or once the client has read. */
+  /**
+   * A write's callback runs when the bytes were taken: on the next tick, or once the client has
+   * read. The same callback for writes in a row (Node's `write_` passes one for every chunk) is
+   * called that many times from one tick, as Writable's afterWrite does.
+   */
   #afterWrite(callback: Callback): void {
-    if (this.#needDrain) this.#afterDrain.push(callback);
-    else process.nextTick(callback);
+    if (this.#needDrain) {
+      this.#afterDrain.push(callback);
+      return;
+    }
+    const batch = this.#afterTick;
+    if (batch !== null && batch.callback === callback) {
+      batch.count++;
+      return;
+    }
+    const next = { callback, count: 1 };
+    this.#afterTick = next;
+    process.nextTick(runWriteCallbacks, this, next);
+  }
+
+  /** The batch of write callbacks waiting for the next tick is running: later writes start another. */
+  endBatch(batch: WriteCallbacks): void {
+    if (this.#afterTick === batch) this.#afterTick = null;
   }
 
   #waitForDrain(user: SocketUser): void {
