@@ -4,7 +4,9 @@
  * ports line for line.
  */
 
-export { CherryPyWSGIServer, WSGIServer, WSGIPathInfoDispatcher, LOG_LEVELS, type BindAddr, type ServerArgs, type WsgiApp, type WorkerPoolView } from './server.js';
+export { CherryPyWSGIServer, WSGIServer, WSGIPathInfoDispatcher, type WorkerPoolView } from './server.js';
+export type { BindAddr, ServerArgs, WsgiApp } from './args.js';
+export { LOG_LEVELS } from './options.js';
 export { SSLAdapter, BuiltinSSLAdapter, pyOpenSSLAdapter, get_ssl_adapter_class, type SSLContext } from './ssl.js';
 export { KeyboardInterrupt, SystemExit, type Interrupt } from './interrupts.js';
 export { refusalFor, simpleResponse, appLevelRefusal, type Refusal } from './wire.js';

@@ -15,69 +15,13 @@
  * answer stands.
  */
 
-import { lstatSync, unlinkSync } from 'node:fs';
-import { hostname } from 'node:os';
-import {
-  mount,
-  OPTIONS,
-  Rocket,
-  VERSION,
-  type HttpError,
-  type ClientErrorReply,
-  type Environ,
-  type GatewayApp,
-  type GatewayBody,
-  type Logger,
-  type RocketOptions,
-  type StartResponse,
-} from '@rocketserver/core';
+import { mount, Rocket, VERSION, type Environ, type GatewayApp, type GatewayBody, type StartResponse } from '@rocketserver/core';
+import { checkBindAddr, collectArgs, describeBindAddr, removeStaleSocket, type BindAddr, type ServerArgs, type WsgiApp } from './args.js';
 import { isInterrupt, KeyboardInterrupt, SystemExit, type Interrupt } from './interrupts.js';
-import { SSLAdapter, BuiltinSSLAdapter } from './ssl.js';
-import { appLevelRefusal, latin1Path, refusalFor, simpleResponse } from './wire.js';
-
-/** `(host, port)`, a UNIX socket path, or one of Rocket's TLS tuples. */
-export type BindAddr = readonly [host: string | null, port: number | string, ...tls: string[]] | string;
-
-/** A WSGI app, or the 3.0-era list of `[prefix, app]` pairs (served through a dispatcher). */
-export type WsgiApp = GatewayApp | readonly (readonly [string, GatewayApp])[] | null;
-
-/** The constructor's parameters by name (Bottle, WsgiDAV and PasteScript pass them all this way). */
-export interface ServerArgs {
-  bind_addr?: BindAddr;
-  wsgi_app?: WsgiApp;
-  numthreads?: number;
-  server_name?: string | null;
-  max?: number;
-  request_queue_size?: number;
-  timeout?: number;
-  shutdown_timeout?: number;
-  accepted_queue_size?: number;
-  accepted_queue_timeout?: number;
-  /** UNIX peer credentials need SO_PEERCRED, which Node cannot read: accepted, and refused if true. */
-  peercreds_enabled?: boolean;
-  peercreds_resolve_enabled?: boolean;
-  /** SO_REUSEPORT: accepted, and refused if true (not available to a Node server on every platform). */
-  reuse_port?: boolean;
-}
-
-/** Python's logging levels, as `error_log` receives them. */
-export const LOG_LEVELS = { DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40 } as const;
-
-const PARAMETERS = [
-  'bind_addr',
-  'wsgi_app',
-  'numthreads',
-  'server_name',
-  'max',
-  'request_queue_size',
-  'timeout',
-  'shutdown_timeout',
-  'accepted_queue_size',
-  'accepted_queue_timeout',
-  'peercreds_enabled',
-  'peercreds_resolve_enabled',
-  'reuse_port',
-] as const;
+import { liveOptions, LOG_LEVELS, rocketInterface, rocketOptions } from './options.js';
+import { SSLAdapter } from './ssl.js';
+import { tlsEnviron, type TlsFacts } from './tls-environ.js';
+import { appLevelRefusal, latin1Path } from './wire.js';
 
 /** cheroot's `requests` (the thread pool), as far as a pool of Rocket workers has the numbers. */
 export interface WorkerPoolView {
@@ -340,7 +284,7 @@ export class CherryPyWSGIServer {
     this.#interrupt = null;
     this.software ??= `${this.version} Server`;
     removeStaleSocket(this.#bindAddr);
-    const rocket = new Rocket(this.#interface(), 'wsgi', { wsgi_app: this.#serveRequest }, this.#options());
+    const rocket = new Rocket(rocketInterface(this), 'wsgi', { wsgi_app: this.#serveRequest }, rocketOptions(this));
     try {
       await rocket.start();
     } catch (error) {
@@ -438,69 +382,7 @@ export class CherryPyWSGIServer {
   #apply(): void {
     const rocket = this.#rocket;
     if (rocket === null) return;
-    rocket.updateOptions(this.#liveOptions());
-  }
-
-  #liveOptions(): RocketOptions {
-    const headerLimit = this.max_request_header_size;
-    return {
-      timeout: this.timeout,
-      socketTimeout: this.timeout,
-      protocol: this.protocol,
-      serverSoftware: headerSafe(this.server_name || this.version),
-      maxBodySize: Math.max(0, Math.trunc(this.max_request_body_size) || 0),
-      maxHeaderSize: headerLimit > 0 ? Math.max(64, headerLimit) : OPTIONS.maxHeaderSize.default(),
-      maxRequestLine: headerLimit > 0 ? Math.max(16, headerLimit) : OPTIONS.maxRequestLine.default(),
-      maxIdleConnections: this.keep_alive_conn_limit === null ? 0 : Math.max(0, Math.trunc(this.keep_alive_conn_limit)),
-    };
-  }
-
-  #options(): RocketOptions {
-    const min = Math.max(1, Math.trunc(this.numthreads) || 1);
-    const logger: Logger = {
-      debug: (message) => this.error_log(message, LOG_LEVELS.DEBUG),
-      // Rocket's start-up lines; cheroot says nothing when it starts.
-      info: (message) => this.error_log(message, LOG_LEVELS.DEBUG),
-      warn: (message) => this.error_log(message, LOG_LEVELS.WARNING),
-      error: (message) => this.error_log(message, LOG_LEVELS.ERROR),
-    };
-    return {
-      ...this.#liveOptions(),
-      minThreads: min,
-      maxThreads: this.max > 0 ? Math.max(min, Math.trunc(this.max)) : 0,
-      queueSize: this.accepted_queue_size < 0 ? Number.MAX_SAFE_INTEGER : Math.trunc(this.accepted_queue_size),
-      queueTimeout: Math.max(0, this.accepted_queue_timeout),
-      backlog: Math.max(1, Math.trunc(this.request_queue_size) || 1),
-      shutdownTimeout: Math.max(0, this.shutdown_timeout),
-      serverName: this.server_name || hostname(),
-      noDelay: this.nodelay,
-      handleSignals: false,
-      connectionHeaders: 'minimal',
-      eagerContinue: true,
-      requireHost: false,
-      idle408: true,
-      logger,
-      onClientError: (error: HttpError, reply: ClientErrorReply) => {
-        reply.end(simpleResponse(this.protocol, refusalFor(error, reply.received)));
-        return true;
-      },
-    };
-  }
-
-  /** Rocket's interface for `bind_addr`, with TLS when an adapter (or the certificate attributes) says so. */
-  #interface(): unknown {
-    const bind = this.#bindAddr;
-    if (typeof bind === 'string') return bind;
-    const host = bind[0] ?? '';
-    const port = bind[1];
-    if (bind.length > 2) return [host, port, ...bind.slice(2)];
-    let adapter = this.ssl_adapter;
-    if (adapter === null && this.ssl_certificate && this.ssl_private_key) {
-      adapter = new BuiltinSSLAdapter(this.ssl_certificate, this.ssl_private_key, this.ssl_certificate_chain);
-    }
-    if (adapter === null) return [host, port];
-    const verify = adapter.context.verify_mode !== 'CERT_NONE' && adapter.certificate_chain !== null;
-    return verify ? [host, port, adapter.private_key, adapter.certificate, adapter.certificate_chain] : [host, port, adapter.private_key, adapter.certificate];
+    rocket.updateOptions(liveOptions(this));
   }
 
   /** Every request: cheroot's own refusals, the environ it builds, then the app. */
@@ -609,96 +491,8 @@ export function WSGIPathInfoDispatcher(apps: Record<string, GatewayApp> | readon
   return mount(apps as Record<string, GatewayApp>);
 }
 
-function collectArgs(values: unknown[]): ServerArgs {
-  const args: Record<string, unknown> = {};
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i];
-    if (value === undefined) continue;
-    if (i >= PARAMETERS.length) throw new TypeError(`CherryPyWSGIServer() takes at most ${PARAMETERS.length} positional arguments`);
-    // A trailing plain object holds the rest by name (Python's keyword arguments).
-    if (isKeywordObject(value)) {
-      for (const [name, given] of Object.entries(value as Record<string, unknown>)) {
-        if (!(PARAMETERS as readonly string[]).includes(name)) throw new TypeError(`CherryPyWSGIServer() got an unexpected keyword argument '${name}'`);
-        if (name in args) throw new TypeError(`CherryPyWSGIServer() got multiple values for argument '${name}'`);
-        if (given !== undefined) args[name] = given;
-      }
-      if (values.slice(i + 1).some((v) => v !== undefined)) throw new TypeError('CherryPyWSGIServer(): positional argument after the keyword arguments');
-      break;
-    }
-    args[PARAMETERS[i]!] = value;
-  }
-  return args as ServerArgs;
-}
-
-/** A plain object: Python's keyword arguments (no positional parameter takes one). */
-function isKeywordObject(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const prototype = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
-}
-
-function checkBindAddr(value: unknown): BindAddr {
-  if (typeof value === 'string') {
-    if (value === '') throw new TypeError('bind_addr: an empty string is neither a UNIX socket path nor an address');
-    return value;
-  }
-  if (!Array.isArray(value) || value.length < 2) throw new TypeError('bind_addr must be [host, port] or a UNIX socket path');
-  const [host, port, ...rest] = value as unknown[];
-  if (host !== null && typeof host !== 'string') throw new TypeError(`bind_addr: the host must be a string, not ${typeof host}`);
-  const number = typeof port === 'string' && /^\d+$/.test(port.trim()) ? Number(port) : port;
-  if (!Number.isInteger(number) || (number as number) < 0 || (number as number) > 65535) {
-    throw new TypeError(`bind_addr: ${JSON.stringify(port)} is not a port number`);
-  }
-  return [host ?? '', number as number, ...(rest as string[])] as unknown as BindAddr;
-}
-
-function describeBindAddr(bind: BindAddr): string {
-  // Python's repr of the tuple, as cheroot's messages show it.
-  return typeof bind === 'string' ? bind : `('${bind[0] ?? ''}', ${String(bind[1])})`;
-}
-
-/** Text for the Server header: printable characters only. */
-function headerSafe(text: string): string {
-  return text.replace(/[^\x20-\x7e]/g, '?');
-}
-
 function isThenable(value: unknown): value is Promise<GatewayBody> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
-}
-
-interface TlsFacts {
-  protocol: string | null;
-  cipher: string | null;
-  authorized: boolean;
-  peerCertificatePem: string | null;
-  getPeerCertificate(detailed?: boolean): object;
-}
-
-/** cheroot's builtin adapter environ: protocol, cipher, versions, the client certificate. */
-function tlsEnviron(tls: TlsFacts, version: string): Record<string, string> {
-  const env: Record<string, string> = {
-    SSL_PROTOCOL: tls.protocol ?? '',
-    SSL_CIPHER: tls.cipher ?? '',
-    SSL_VERSION_INTERFACE: `${version} Node.js/${process.version}`,
-    SSL_VERSION_LIBRARY: `OpenSSL ${process.versions.openssl}`,
-    SSL_CLIENT_VERIFY: tls.authorized && tls.peerCertificatePem !== null ? 'SUCCESS' : 'NONE',
-  };
-  if (env.SSL_CLIENT_VERIFY === 'SUCCESS') {
-    const cert = tls.getPeerCertificate() as { subject?: Record<string, string>; issuer?: Record<string, string>; serialNumber?: string };
-    env.SSL_CLIENT_CERT = tls.peerCertificatePem!;
-    env.SSL_CLIENT_M_VERSION = '3';
-    env.SSL_CLIENT_M_SERIAL = cert.serialNumber ?? '';
-    env.SSL_CLIENT_S_DN = distinguishedName(cert.subject);
-    env.SSL_CLIENT_I_DN = distinguishedName(cert.issuer);
-  }
-  return env;
-}
-
-function distinguishedName(name: Record<string, string> | undefined): string {
-  if (name === undefined) return '';
-  return Object.entries(name)
-    .map(([key, value]) => `/${key}=${value}`)
-    .join('');
 }
 
 /** cheroot closes the connection after a 413 the app sends: the body it refused may still come. */
@@ -711,12 +505,3 @@ function closingOn413(start: StartResponse): StartResponse {
   }) as StartResponse;
 }
 
-/** Like cheroot, bind a UNIX socket path even if a file (a socket left behind) is there. */
-function removeStaleSocket(bind: BindAddr): void {
-  if (typeof bind !== 'string' || bind.startsWith('\0')) return;
-  try {
-    if (!lstatSync(bind).isDirectory()) unlinkSync(bind);
-  } catch {
-    // Nothing there (or not ours to remove): binding reports what is wrong.
-  }
-}
