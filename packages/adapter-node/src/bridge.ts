@@ -426,7 +426,7 @@ export function stripMountPoint(target: string, scriptName: string): string {
  * objects.
  */
 export function bridgeApp(dispatcher: Dispatcher): GatewayApp {
-  return (environ) => {
+  const app: GatewayApp = (environ) => {
     const upgrade = environ['rocket.upgrade'] as Upgrade | undefined;
     if (upgrade !== undefined && dispatcher.wantsUpgrade()) {
       const { socket, head } = upgrade();
@@ -442,6 +442,19 @@ export function bridgeApp(dispatcher: Dispatcher): GatewayApp {
     bridged.socket.asyncScope.runInAsyncScope(dispatch, null, bridged);
     return environ['rocket.response'] as never;
   };
+  // `req` gets its headers from the raw fields: the server need not make an HTTP_* key of each.
+  app.rawHeadersOnly = true;
+  return app;
+}
+
+/** The value of the request's Expect field (repeated ones joined), or null. */
+function expectField(raw: readonly string[]): string | null {
+  let value: string | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 6 && name.toLowerCase() === 'expect') value = value === null ? raw[i + 1]! : `${value}, ${raw[i + 1]!}`;
+  }
+  return value;
 }
 
 function dispatch(bridged: BridgedRequest): void {
@@ -449,9 +462,9 @@ function dispatch(bridged: BridgedRequest): void {
   if (requestStart.hasSubscribers) {
     requestStart.publish({ request: req, response: res, socket: bridged.socket, server: dispatcher.server });
   }
-  // The environ has the field already; `req.headers` is built only when the app asks for it.
-  const expect = bridged.environ.HTTP_EXPECT as string | undefined;
-  if (expect !== undefined && /^\s*100-continue\s*$/i.test(expect) && dispatcher.checkContinue(req, res)) return;
+  // Read from the raw fields: `req.headers` is built only when the app asks for it.
+  const expect = expectField(bridged.environ['rocket.raw_headers']);
+  if (expect !== null && /^\s*100-continue\s*$/i.test(expect) && dispatcher.checkContinue(req, res)) return;
   dispatcher.request(req, res);
 }
 

@@ -179,10 +179,12 @@ export class Rocket {
         return resolved.maxHeaders;
       },
     };
+    const fieldKeys = app.rawHeadersOnly !== true;
     if (appInfo.futures === true) app = this.#withFutures(app);
     this.#context = {
       app: withProbes(withMetricsPath(app, resolved, () => this.#scrape()), resolved, () => !this.#draining),
       forwardedAllowIps: forwardedAllowIps.text === '' ? null : forwardedAllowIps,
+      fieldKeys,
       options: resolved,
       logger: this.#logs.errors,
       logs: this.#logs,

@@ -33,6 +33,8 @@ export interface ExchangeServer {
   readonly keepAliveHint: string;
   /** Peers whose forwarded headers gateway apps believe; null: nobody's. */
   readonly forwardedAllowIps: AddressList | null;
+  /** False when the app reads the header fields from `rocket.raw_headers` only (`rawHeadersOnly`). */
+  readonly fieldKeys: boolean;
 }
 
 /**
@@ -110,8 +112,8 @@ export class Exchange implements GatewayExchange, ResponseOwner, BodySource, Chu
       this.#expectContinue = expectContinue;
     }
     this.response = new Response(this);
-    this.environ = buildEnviron(head, conn.info, conn.server.serverInfo, this.input ?? EMPTY_INPUT, this.response);
     const trusted = conn.server.forwardedAllowIps;
+    this.environ = buildEnviron(head, conn.info, conn.server.serverInfo, this.input ?? EMPTY_INPUT, this.response, conn.server.fieldKeys);
     if (trusted !== null) applyForwarded(this.environ, trusted);
     // An upgrade can only be handed over when nothing of a body stands between the head and the
     // new protocol's bytes.

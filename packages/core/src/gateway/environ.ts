@@ -146,6 +146,8 @@ const WSGI_VERSION = Object.freeze([1, 0] as const);
  *   `_` get no `HTTP_*` key: `X_User` would otherwise pose as `X-User`.
  * - With an absolute-form target, `HTTP_HOST` is the target's authority (RFC 9112 §3.2.2: the
  *   server MUST ignore the received Host field).
+ * - Without `fieldKeys` (an app that reads `rocket.raw_headers` only), no `HTTP_*` keys and an
+ *   empty `CONTENT_TYPE`.
  */
 export function buildEnviron(
   head: RequestHead,
@@ -153,6 +155,7 @@ export function buildEnviron(
   server: ServerInfo,
   input: WsgiInput,
   response?: ResponseChannel,
+  fieldKeys = true,
 ): Environ {
   const target = head.target;
   let pathStart = 0;
@@ -205,6 +208,7 @@ export function buildEnviron(
     environ.SSL_CLIENT_RAW_CERT = conn.tls?.peerCertificatePem ?? null;
   }
 
+  if (!fieldKeys) return environ;
   const raw = head.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
     const key = environKey(raw[i]!);

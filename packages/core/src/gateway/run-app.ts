@@ -29,7 +29,16 @@ export type GatewayBody = Iterable<BodyChunk> | AsyncIterable<BodyChunk> | BodyC
  *   return [`Hello from ${environ.PATH_INFO}`];
  * };
  */
-export type GatewayApp = (environ: Environ, startResponse: StartResponse) => GatewayBody | Promise<GatewayBody>;
+export type GatewayApp = ((environ: Environ, startResponse: StartResponse) => GatewayBody | Promise<GatewayBody>) & {
+  /**
+   * True for an app that reads the header fields from `rocket.raw_headers` only: the server
+   * then leaves the `HTTP_*` keys and `CONTENT_TYPE` out of its environ (they cost time for every
+   * field of every request). Read from the app given to the server, not from apps it calls.
+   * Trusted forwarded headers still apply (`REMOTE_ADDR`, the scheme, and `HTTP_HOST` from a
+   * forwarded host). The Node bridge (`createServer`, `toGateway`) is such an app.
+   */
+  rawHeadersOnly?: boolean;
+};
 
 /** The request an app runs for. */
 export interface GatewayExchange {

@@ -317,3 +317,38 @@ describe('wsgi.file_wrapper', () => {
     client.destroy();
   });
 });
+
+describe('rawHeadersOnly', () => {
+  /** Answers the environ's header-derived keys and its raw fields. */
+  function reporter(rawHeadersOnly: boolean): GatewayApp {
+    const app: GatewayApp = (environ, startResponse) => {
+      const keys = Object.keys(environ).filter((key) => key.startsWith('HTTP_') || key === 'CONTENT_TYPE');
+      const body = JSON.stringify({ keys: Object.fromEntries(keys.map((key) => [key, environ[key]])), raw: environ['rocket.raw_headers'], remote: environ.REMOTE_ADDR });
+      startResponse('200 OK', [['Content-Type', 'application/json']]);
+      return [body];
+    };
+    app.rawHeadersOnly = rawHeadersOnly;
+    return app;
+  }
+  const request = 'GET / HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 203.0.113.9\r\nAccept: */*\r\n\r\n';
+
+  test('an app that says so gets no HTTP_* keys, the raw fields as sent; trusted forwarded headers still apply', async () => {
+    for (const [trust, remote] of [['', '127.0.0.1'], ['127.0.0.1', '203.0.113.9']] as const) {
+      const { port } = await serve(reporter(true), { forwardedAllowIps: trust });
+      const client = await RawClient.connect(port);
+      await client.write(request);
+      const answer = JSON.parse((await client.readResponse()).body.toString());
+      expect(answer).toEqual({ keys: { CONTENT_TYPE: '' }, raw: ['Host', 't', 'X-Forwarded-For', '203.0.113.9', 'Accept', '*/*'], remote });
+      client.destroy();
+    }
+  });
+
+  test('an app that does not gets them all', async () => {
+    const { port } = await serve(reporter(false));
+    const client = await RawClient.connect(port);
+    await client.write(request);
+    const answer = JSON.parse((await client.readResponse()).body.toString());
+    expect(answer.keys).toEqual({ CONTENT_TYPE: '', HTTP_HOST: 't', HTTP_X_FORWARDED_FOR: '203.0.113.9', HTTP_ACCEPT: '*/*' });
+    client.destroy();
+  });
+});

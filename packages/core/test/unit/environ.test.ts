@@ -328,3 +328,21 @@ describe('buildEnviron', () => {
     expect(environ.HTTP_REMOTE_ADDR).toBe('10.0.0.1');
   });
 });
+
+describe('an environ without the field keys (an app that reads rocket.raw_headers only)', () => {
+  test('has no HTTP_* keys and an empty CONTENT_TYPE; the raw fields and CONTENT_LENGTH are there', () => {
+    const head = parseHead('POST /a?b HTTP/1.1\r\nHost: h\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nX-One: 1\r\n\r\n');
+    const environ = buildEnviron(head, CONN, SERVER, INPUT, undefined, false);
+    expect(Object.keys(environ).filter((key) => key.startsWith('HTTP_'))).toEqual([]);
+    expect(environ.CONTENT_TYPE).toBe('');
+    expect(environ.CONTENT_LENGTH).toBe('3');
+    expect(environ['rocket.raw_headers']).toEqual(['Host', 'h', 'Content-Type', 'text/plain', 'Content-Length', '3', 'X-One', '1']);
+    expect(environ.PATH_INFO).toBe('/a');
+    expect(environ.QUERY_STRING).toBe('b');
+    // The same head with them: everything else is the same.
+    const full = buildEnviron(head, CONN, SERVER, INPUT);
+    const { HTTP_HOST, HTTP_X_ONE, CONTENT_TYPE, ...rest } = full;
+    expect([HTTP_HOST, HTTP_X_ONE, CONTENT_TYPE]).toEqual(['h', '1', 'text/plain']);
+    expect(Object.keys(environ).sort()).toEqual(Object.keys({ ...rest, CONTENT_TYPE }).sort());
+  });
+});
