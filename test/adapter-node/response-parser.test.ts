@@ -315,6 +315,20 @@ describe("ResponseParser: a chunked body of Node's own head", () => {
     expect(out.ends).toBe(1);
   });
 
+  it('the last chunk without trailers ends the body at once; as data of a chunk, the same text is data', () => {
+    const { out, parser } = collect();
+    parser.write(HEAD + '5', 'latin1');
+    parser.write(CRLF);
+    parser.write('0\r\n\r\n', 'latin1');
+    parser.write(CRLF);
+    expect(out.ends).toBe(0);
+    parser.write('0\r\n\r\n', 'latin1');
+    expect(Buffer.concat(out.body).toString('latin1')).toBe('0\r\n\r\n');
+    expect(out.ends).toBe(1);
+    expect(out.trailers).toBeNull();
+    expect(parser.done).toBe(true);
+  });
+
   it('a text chunk in another encoding is sent as the bytes it stands for', () => {
     const { out, parser } = collect();
     parser.write(HEAD + '2', 'latin1');

@@ -54,6 +54,8 @@ const enum State {
 }
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
+/** The last chunk, without trailers, as Node writes it. */
+const LAST_CHUNK = '0\r\n\r\n';
 
 /** Where Node's chunk writes stand (see ResponseParser's `#nodeChunk`). */
 const enum Step {
@@ -265,6 +267,12 @@ export class ResponseParser implements ChunkSink {
     this.#room = true;
     switch (this.#step) {
       case Step.Size:
+        if (chunk === LAST_CHUNK) {
+          // Node's end() of a chunked body without trailers.
+          this.#nodeChunks = false;
+          this.#finish(null);
+          return true;
+        }
         if (typeof chunk === 'string' && isHex(chunk)) {
           this.#sizeText = chunk;
           this.#left = parseInt(chunk, 16);
@@ -363,7 +371,8 @@ export class ResponseParser implements ChunkSink {
           break;
         }
         case State.Chunked: {
-          const decoder = this.#decoder!;
+          // Made when the body is not Node's own chunk writes, or when trailers come.
+          const decoder = (this.#decoder ??= new ChunkedDecoder(UNLIMITED));
           try {
             i += decoder.decode(data, i, data.length, this);
           } catch (error) {
@@ -447,7 +456,6 @@ export class ResponseParser implements ChunkSink {
       this.#state = State.NoBody;
     } else if (chunked) {
       this.#state = State.Chunked;
-      this.#decoder = new ChunkedDecoder(UNLIMITED);
       this.#nodeChunks = trusted;
     } else if (length >= 0) {
       this.#state = State.Length;
