@@ -329,6 +329,23 @@ describe("ResponseParser: a chunked body of Node's own head", () => {
     expect(parser.done).toBe(true);
   });
 
+  it('reads a size in either case; a size that is not hex goes to the decoder, which refuses it', () => {
+    const { out, parser } = collect();
+    const data = Buffer.alloc(0x1f, 0x61);
+    parser.write(HEAD + '1F', 'latin1');
+    for (const w of [CRLF, data, CRLF]) parser.write(w);
+    parser.write('0\r\n\r\n', 'latin1');
+    expect(Buffer.concat(out.body)).toEqual(data);
+    expect(out.ends).toBe(1);
+    const bad = collect();
+    bad.parser.write(HEAD, 'latin1');
+    // \x10 | 0x20 would be '0': a character is a digit only as itself.
+    expect(() => {
+      bad.parser.write('\x10', 'latin1');
+      bad.parser.write(CRLF);
+    }).toThrow(ResponseParseError);
+  });
+
   it('a text chunk in another encoding is sent as the bytes it stands for', () => {
     const { out, parser } = collect();
     parser.write(HEAD + '2', 'latin1');
