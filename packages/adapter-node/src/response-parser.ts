@@ -223,11 +223,12 @@ export class ResponseParser implements ChunkSink {
         const head = this.#nodeHead();
         // Node's `_send` puts its head in front of a first body chunk that is text. (Compared
         // through a slice: `startsWith` walks Node's concatenated strings a character at a time.)
-        if (head !== null && (utf8 || encoding === 'latin1') && chunk.length >= head.length && chunk.slice(0, head.length) === head) {
+        const text = head === null || !(utf8 || encoding === 'latin1') || chunk.length < head.length ? null : chunk.slice(0, head.length);
+        if (text !== null && (text === lastNodeHead?.text || text === head)) {
           this.#room = true;
-          this.#readHead(head, true);
-          if (chunk.length === head.length) return this.#room;
-          const rest = chunk.slice(head.length);
+          this.#readHead(text, true);
+          if (chunk.length === text.length) return this.#room;
+          const rest = chunk.slice(text.length);
           if (this.#nodeChunks) return this.#nodeChunk(rest, encoding);
           return utf8 ? this.#text(rest) : this.#bytes(Buffer.from(rest, 'latin1'));
         }
@@ -432,7 +433,8 @@ export class ResponseParser implements ChunkSink {
   #readHead(text: string, trusted: boolean): void {
     if (trusted) {
       // An app sends the same head response after response, but for its Date (a new one each
-      // second): the last one read is kept.
+      // second): the last one read is kept. (A text equal to it was validated by Node when it was
+      // read, whoever writes it now.)
       let known = lastNodeHead;
       if (known === null || known.text !== text) known = lastNodeHead = readNodeHead(text);
       this.#sink.prepared!(known.prepared);
