@@ -29,6 +29,9 @@ export const pathOf = (target) => {
   return q === -1 ? target : target.slice(0, q);
 };
 
+// A SIGTERM ends a benchmark server through exit(), so that `node --cpu-prof` writes its profile.
+process.on('SIGTERM', () => process.exit(0));
+
 /** The line the harness waits for on stdout (instead of sleeping). */
 export function ready(port) {
   process.stdout.write(`ready ${port}\n`);
