@@ -53,6 +53,22 @@ describe("Node's HTTP internals the bridge uses", () => {
     expect(res.socket).toBe(null);
   });
 
+  it('_headerSent is false after writeHead alone, and already true when Node writes its head to the socket', () => {
+    const { res, socket } = response();
+    const internal = res as unknown as { _header: string | null; _headerSent: boolean };
+    const seen: boolean[] = [];
+    const write = socket.write;
+    socket.write = ((...args: unknown[]) => {
+      seen.push(internal._headerSent);
+      return (write as (...rest: unknown[]) => boolean)(...args);
+    }) as Writable['write'];
+    res.writeHead(200, { 'Content-Length': '2' });
+    expect(internal._header).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(internal._headerSent).toBe(false);
+    res.end(Buffer.from('ok'));
+    expect(seen[0]).toBe(true);
+  });
+
   it('_header is the serialised head once writeHead ran, and the first text chunk is written behind it in one string', () => {
     const { res, writes } = response();
     const internal = res as unknown as { _header: string | null; _closed: boolean };

@@ -59,6 +59,48 @@ describe('the request body of a bridged request', () => {
     expect(await post(port, slowly())).toMatchObject({ length: 18, sha256: sha256(Buffer.concat(pieces)), complete: true });
   });
 
+  test("what has arrived is taken from the server's input without waiting", async () => {
+    let taken = 0;
+    const counting: GatewayApp = (environ: Environ, startResponse) => {
+      const input = environ['wsgi.input'] as Environ['wsgi.input'] & { readChunkNow(): Buffer | null | undefined };
+      const readChunkNow = input.readChunkNow.bind(input);
+      input.readChunkNow = () => {
+        const chunk = readChunkNow();
+        if (chunk !== undefined) taken++;
+        return chunk;
+      };
+      return toGateway(digest)(environ, startResponse);
+    };
+    const { port } = await serve(counting);
+    const body = Buffer.from('x'.repeat(1024));
+    expect(await post(port, body)).toMatchObject({ length: 1024, sha256: sha256(body), complete: true });
+    // At least the end of the body came this way (and the body too, when it came with the head).
+    expect(taken).toBeGreaterThanOrEqual(1);
+  });
+
+  test("an input whose async iterator a middleware patched is read through the patch", async () => {
+    const tee: Buffer[] = [];
+    const teeing: GatewayApp = (environ: Environ, startResponse) => {
+      const input = environ['wsgi.input'];
+      const iterate = input[Symbol.asyncIterator].bind(input);
+      input[Symbol.asyncIterator] = () => {
+        const inner = iterate();
+        return {
+          next: async () => {
+            const result = await inner.next();
+            if (result.done !== true) tee.push(result.value);
+            return result;
+          },
+        };
+      };
+      return toGateway(digest)(environ, startResponse);
+    };
+    const { port } = await serve(teeing);
+    const body = Buffer.from('seen by the middleware');
+    expect(await post(port, body)).toMatchObject({ length: body.length, sha256: sha256(body) });
+    expect(Buffer.concat(tee).toString()).toBe('seen by the middleware');
+  });
+
   test('a wsgi.input a middleware put in its place is the body req sees', async () => {
     // The middleware upper-cases the body through an input of its own: no readChunkNow there.
     const upper: GatewayApp = (environ: Environ, startResponse) => {

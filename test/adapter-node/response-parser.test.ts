@@ -269,6 +269,15 @@ describe("ResponseParser: Node's own head", () => {
     }
   });
 
+  it("a head Node is not sending (nodeHead null) is checked field by field, even when it equals one read before", () => {
+    const first = trusted(NODE_HEAD);
+    new ResponseParser(first.sink, false).write(`${NODE_HEAD}hello`);
+    expect(first.calls[0]![0]).toBe('prepared');
+    const raw = trusted(null as unknown as string);
+    new ResponseParser(raw.sink, false).write(`${NODE_HEAD}hello`);
+    expect(raw.calls.map((c) => c[0])).toEqual(['head', 'body', 'end']);
+  });
+
   it('a head that is not the one Node made is split into fields for the server to check', () => {
     const { calls, sink } = trusted(NODE_HEAD);
     new ResponseParser(sink, false).write('HTTP/1.1 200 OK\r\nX-Raw: 1\r\nContent-Length: 0\r\n\r\n');

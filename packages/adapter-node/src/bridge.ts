@@ -115,6 +115,8 @@ class BridgedRequest implements ResponseSink, SocketUser {
   /** res emitted 'finish': node:http no longer counts `req` as in flight, so nothing aborts it. */
   finished = false;
   #reading = false;
+  /** The body can be taken from `wsgi.input` without waiting (see read()). */
+  #readNow = true;
   /** The final head went out with nothing after it in the same write: send it now. */
   #headPending = false;
 
@@ -165,14 +167,20 @@ class BridgedRequest implements ResponseSink, SocketUser {
   read(): void {
     if (this.#reading) return;
     const input = this.environ['wsgi.input'] as BodyInput;
-    // The server's own input can be read without waiting; one a middleware put in its place is
-    // iterated.
-    while (input.readChunkNow !== undefined) {
+    // The server's own input can be read without waiting; one a middleware replaced or patched
+    // (its own async iterator) is iterated, so whatever it does to the body applies.
+    while (this.#readNow && input.readChunkNow !== undefined && !Object.hasOwn(input, Symbol.asyncIterator)) {
       let chunk: Buffer | null | undefined;
       try {
         chunk = input.readChunkNow();
       } catch (error) {
-        this.#bodyFailed(error);
+        // An object made from the server's input (`Object.create`) is not one: iterate it.
+        if (error instanceof TypeError) {
+          this.#readNow = false;
+          break;
+        }
+        // As an error from the iterator would: after this turn.
+        queueMicrotask(() => this.#bodyFailed(error));
         return;
       }
       if (chunk === undefined) break;

@@ -26,6 +26,8 @@ export type InternalRequest = http.IncomingMessage & {
 export type InternalResponse = http.ServerResponse & {
   /** The serialised head, once `writeHead` (or the first write) made it: validated by Node. */
   _header: string | null;
+  /** Set by Node's `_send` before it writes the head to the socket. */
+  _headerSent: boolean;
   /** Set when `'close'` was emitted. */
   _closed: boolean;
   /** Seconds-in-milliseconds of the `Keep-Alive: timeout=` hint Node writes; 0 = none. */
@@ -42,9 +44,14 @@ export function markConsuming(req: http.IncomingMessage): void {
   (req as InternalRequest)._consuming = true;
 }
 
-/** The head Node serialised for `res`, once it made one. */
+/**
+ * The head Node serialised for `res`, once it is sending it: Node marks it sent (`_headerSent`)
+ * before it writes it to the socket. A head made but not sent yet (`writeHead()` alone) is null
+ * here, so nothing else written to the socket meanwhile can pass for it.
+ */
 export function serialisedHead(res: http.ServerResponse): string | null {
-  return (res as InternalResponse)._header;
+  const internal = res as InternalResponse;
+  return internal._headerSent ? internal._header : null;
 }
 
 /** What node:http's server keeps on a connection's socket. */

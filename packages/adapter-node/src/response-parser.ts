@@ -32,7 +32,10 @@ export interface ResponseSink {
    * the facts of the framing fields. With {@link nodeHead}: a sink gives both or neither.
    */
   prepared?(head: PreparedHead): void;
-  /** The head Node serialised for this response (`res._header`), or null: a head equal to it is {@link prepared}. */
+  /**
+   * The head Node serialised for this response (`res._header`) once Node is sending it, else null:
+   * a head equal to it (or to the last such head read) is {@link prepared}.
+   */
   nodeHead?(): string | null;
   /** Body bytes (a string is UTF-8 text); false asks the writer to wait for the sink to drain. */
   body(chunk: Buffer | string): boolean;

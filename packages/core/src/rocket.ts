@@ -220,7 +220,7 @@ export class Rocket {
     };
     // The metrics interface serves the metrics at any path, with everything else of the server.
     const metricsApp = withProbes(metricsResponder(() => this.#scrape()), resolved, () => !this.#draining);
-    this.#metricsContext = this.#metricsListener === null ? null : Object.create(this.#context, { app: { value: metricsApp } });
+    this.#metricsContext = this.#metricsListener === null ? null : Object.create(this.#context, { app: { value: metricsApp }, fieldKeys: { value: true } });
   }
 
   /**

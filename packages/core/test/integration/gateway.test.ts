@@ -343,6 +343,15 @@ describe('rawHeadersOnly', () => {
     }
   });
 
+  test('a forwarded host from a trusted peer is its one HTTP_* key', async () => {
+    const { port } = await serve(reporter(true), { forwardedAllowIps: '127.0.0.1' });
+    const client = await RawClient.connect(port);
+    await client.write('GET / HTTP/1.1\r\nHost: t\r\nX-Forwarded-Host: example.com\r\n\r\n');
+    const answer = JSON.parse((await client.readResponse()).body.toString());
+    expect(answer.keys).toEqual({ CONTENT_TYPE: '', HTTP_HOST: 'example.com' });
+    client.destroy();
+  });
+
   test('an app that does not gets them all', async () => {
     const { port } = await serve(reporter(false));
     const client = await RawClient.connect(port);

@@ -151,6 +151,12 @@ describe('readChunkNow', () => {
     expect(body.readChunkNow()).toBeUndefined();
     body.push(Buffer.from('first'));
     expect(text((await waiting).value as Buffer)).toBe('first');
+    // A read of 10 bytes waits: what arrives is its, not readChunkNow's.
+    const ten = body.read(10);
+    body.push(Buffer.from('abc'));
+    expect(body.readChunkNow()).toBeUndefined();
+    body.push(Buffer.from('defghij'));
+    expect(text(await ten)).toBe('abcdefghij');
     const error = new Error('client gone');
     body.fail(error);
     expect(() => body.readChunkNow()).toThrow(error);
