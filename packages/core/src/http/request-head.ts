@@ -11,7 +11,7 @@
  */
 
 import { HttpError, type HttpErrorCode } from '../errors.js';
-import { CR, FIELD_VALUE, HTAB, LF, SP, TARGET, TCHAR } from './chars.js';
+import { CR, HTAB, LF, SP, TARGET, TCHAR } from './chars.js';
 import { parseContentLength } from './content-length.js';
 import { internName, nameSlot } from './header-names.js';
 
@@ -317,7 +317,9 @@ export function parseFieldLines(
     while ((c = buf[i]!) === SP || c === HTAB) i++;
     const valueStart = i;
     // field-value: VCHAR, obs-text, SP and HTAB; never CR, LF, NUL or another control character.
-    while (FIELD_VALUE[(c = buf[i]!)] === 1) i++;
+    // (chars.ts's FIELD_VALUE as comparisons: faster than a table lookup for the longest runs of
+    // bytes in a head.)
+    while (((c = buf[i]!) >= 0x20 && c !== 0x7f) || c === HTAB) i++;
     if (c !== CR) {
       if (c === LF) throw bareLF();
       throw new HttpError(400, 'ROCKET_ERR_BAD_HEADER', c === 0 ? 'NUL byte in a header field value' : 'control character in a header field value');

@@ -7,6 +7,7 @@
 import { describe, expect, test } from 'vitest';
 import { HttpError } from '../../src/errors.js';
 import { HeadScan, isHostValue, parseRequestHead, type HeadLimits } from '../../src/http/request-head.js';
+import { FIELD_VALUE } from '../../src/http/chars.js';
 import {
   LIMITS,
   byteByByte,
@@ -1044,4 +1045,22 @@ describe('isHostValue', () => {
     'refuses %j',
     (h) => expect(isHostValue(h)).toBe(false),
   );
+});
+
+describe('field values, byte by byte', () => {
+  test('a value accepts exactly the bytes of FIELD_VALUE (VCHAR, obs-text, SP, HTAB), whatever the scan is written as', () => {
+    const limits = { maxRequestLine: 8192, maxHeaderSize: 16384, maxHeaders: 100 };
+    for (let b = 0; b < 256; b++) {
+      if (b === 0x0d || b === 0x0a) continue; // line ends, refused as bare CR or LF by other tests
+      const buf = Buffer.from(`GET / HTTP/1.1\r\nHost: a\r\nX: a${String.fromCharCode(b)}b\r\n\r\n`, 'latin1');
+      let accepted: boolean;
+      try {
+        accepted = parseRequestHead(buf, 0, buf.length, limits, new HeadScan()) !== null;
+      } catch (error) {
+        expect(error).toBeInstanceOf(HttpError);
+        accepted = false;
+      }
+      expect([b, accepted]).toEqual([b, FIELD_VALUE[b] === 1]);
+    }
+  });
 });
