@@ -312,7 +312,7 @@ export function parseFieldLines(
       if (i === nameStart) throw new HttpError(400, 'ROCKET_ERR_BAD_HEADER', 'empty header field name');
       throw new HttpError(400, 'ROCKET_ERR_BAD_HEADER', 'invalid character in a header field name');
     }
-    const name = internName(s, nameStart - base, i - base, nameSlot(i - nameStart, buf[nameStart]!, buf[i - 1]!));
+    const name = internName(buf, nameStart, s, nameStart - base, i - base, nameSlot(i - nameStart, buf[nameStart]!, buf[i - 1]!));
     i++;
     while ((c = buf[i]!) === SP || c === HTAB) i++;
     const valueStart = i;

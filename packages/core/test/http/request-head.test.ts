@@ -1064,3 +1064,20 @@ describe('field values, byte by byte', () => {
     }
   });
 });
+
+describe('header names', () => {
+  test('come out exactly as sent: well-known names in any case, and names one byte away from one', () => {
+    const limits = { maxRequestLine: 8192, maxHeaderSize: 16384, maxHeaders: 100 };
+    const known = ['User-Agent', 'Accept-Encoding', 'Content-Type', 'Sec-Fetch-Mode', 'X-Requested-With', 'Referer'];
+    const names: string[] = ['Host'];
+    for (const name of known) {
+      const middle = name.length >> 1;
+      const other = name[middle] === 'x' ? 'y' : 'x';
+      names.push(name, name.toLowerCase(), name.toUpperCase(), name.slice(0, middle) + other + name.slice(middle + 1));
+    }
+    const lines = names.map((name, k) => `${name}: v${k}\r\n`).join('');
+    const buf = Buffer.from(`GET / HTTP/1.1\r\n${lines}\r\n`, 'latin1');
+    const head = parseRequestHead(buf, 0, buf.length, limits, new HeadScan())!;
+    expect(head.rawHeaders.filter((_, k) => k % 2 === 0)).toEqual(names);
+  });
+});
