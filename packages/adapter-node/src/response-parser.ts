@@ -224,8 +224,10 @@ export class ResponseParser implements ChunkSink {
       const utf8 = encoding === undefined || encoding === null || encoding === 'utf8' || encoding === 'utf-8';
       if (this.#state === State.Head && this.#pending === null) {
         const head = this.#nodeHead();
-        // Node's `_send` puts its head in front of a first body chunk that is text. (Compared
-        // through a slice: `startsWith` walks Node's concatenated strings a character at a time.)
+        // Node's `_send` puts its head in front of a first body chunk that is text. The text there
+        // is Node's head when it equals the one Node is sending, or the last one read (which Node
+        // validated then). Compared through a slice: `startsWith` walks Node's concatenated
+        // strings a character at a time.
         const text = head === null || !(utf8 || encoding === 'latin1') || chunk.length < head.length ? null : chunk.slice(0, head.length);
         if (text !== null && (text === lastNodeHead?.text || text === head)) {
           this.#room = true;
