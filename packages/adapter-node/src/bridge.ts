@@ -115,8 +115,8 @@ class BridgedRequest implements ResponseSink, SocketUser {
   /** res emitted 'finish': node:http no longer counts `req` as in flight, so nothing aborts it. */
   finished = false;
   #reading = false;
-  /** The body can be taken from `wsgi.input` without waiting (see read()). */
-  #readNow = true;
+  /** The body can be taken from `wsgi.input` without waiting (see read()); decided at the first read. */
+  #readNow: boolean | null = null;
   /** The final head went out with nothing after it in the same write: send it now. */
   #headPending = false;
 
@@ -169,10 +169,11 @@ class BridgedRequest implements ResponseSink, SocketUser {
     const input = this.environ['wsgi.input'] as BodyInput;
     // The server's own input can be read without waiting; one a middleware replaced or patched
     // (its own async iterator) is iterated, so whatever it does to the body applies.
-    while (this.#readNow && input.readChunkNow !== undefined && !Object.hasOwn(input, Symbol.asyncIterator)) {
+    this.#readNow ??= input.readChunkNow !== undefined && !Object.hasOwn(input, Symbol.asyncIterator);
+    while (this.#readNow) {
       let chunk: Buffer | null | undefined;
       try {
-        chunk = input.readChunkNow();
+        chunk = input.readChunkNow!();
       } catch (error) {
         // An object made from the server's input (`Object.create`) is not one: iterate it.
         if (error instanceof TypeError) {

@@ -229,11 +229,12 @@ export class ResponseParser implements ChunkSink {
         // validated then). Compared through a slice: `startsWith` walks Node's concatenated
         // strings a character at a time.
         const text = head === null || !(utf8 || encoding === 'latin1') || chunk.length < head.length ? null : chunk.slice(0, head.length);
-        if (text !== null && (text === lastNodeHead?.text || text === head)) {
+        const known = text === null ? null : knownNodeHead(text, head!);
+        if (known !== null) {
           this.#room = true;
-          this.#readHead(text, true);
-          if (chunk.length === text.length) return this.#room;
-          const rest = chunk.slice(text.length);
+          this.#nodeHeadRead(known);
+          if (chunk.length === known.text.length) return this.#room;
+          const rest = chunk.slice(known.text.length);
           if (this.#nodeChunks) return this.#nodeChunk(rest, encoding);
           return utf8 ? this.#text(rest) : this.#bytes(Buffer.from(rest, 'latin1'));
         }
@@ -370,7 +371,9 @@ export class ResponseParser implements ChunkSink {
           }
           const text = data.toString('latin1', i, end + 4);
           const head = this.#nodeHead();
-          this.#readHead(text, head === text);
+          const known = head === null ? null : knownNodeHead(text, head);
+          if (known !== null) this.#nodeHeadRead(known);
+          else this.#readHead(text);
           i = end + 4;
           break;
         }
@@ -432,20 +435,10 @@ export class ResponseParser implements ChunkSink {
   }
 
   /**
-   * Read the head `text` (status line, field lines, the empty line). A `trusted` head is Node's
-   * own, already validated: it goes on as text, the dropped lines cut out of it.
+   * Read a head `text` that is not Node's own (raw writes to the socket): split into fields for
+   * the server to check.
    */
-  #readHead(text: string, trusted: boolean): void {
-    if (trusted) {
-      // An app sends the same head response after response, but for its Date (a new one each
-      // second): the last one read is kept. (A text equal to it was validated by Node when it was
-      // read, whoever writes it now.)
-      let known = lastNodeHead;
-      if (known === null || known.text !== text) known = lastNodeHead = readNodeHead(text);
-      this.#sink.prepared!(known.prepared);
-      this.#bodyFollows(known.prepared.code, known.chunked, known.prepared.contentLength, true);
-      return;
-    }
+  #readHead(text: string): void {
     const end = text.length - 4;
     let eol = text.indexOf('\r\n');
     if (eol === -1 || eol > end) eol = end;
@@ -461,6 +454,12 @@ export class ResponseParser implements ChunkSink {
     }
     this.#sink.head(code, eol > 12 ? text.slice(13, eol) : '', headers, facts.close);
     this.#bodyFollows(code, facts.chunked, facts.length, false);
+  }
+
+  /** Node's own head: it goes on as text, already validated. */
+  #nodeHeadRead(known: NodeHead): void {
+    this.#sink.prepared!(known.prepared);
+    this.#bodyFollows(known.prepared.code, known.chunked, known.prepared.contentLength, true);
   }
 
   /** The final head went to the sink: what follows it. */
@@ -499,7 +498,21 @@ interface NodeHead {
   readonly chunked: boolean;
 }
 
+/**
+ * An app sends the same head response after response, but for its Date (a new one each second):
+ * the last one read is kept.
+ */
 let lastNodeHead: NodeHead | null = null;
+
+/**
+ * What Node's head says, when `text` is one: the last one read (which Node validated then,
+ * whoever writes it now), or `head`, the one Node is sending, read now; else null.
+ */
+function knownNodeHead(text: string, head: string): NodeHead | null {
+  const last = lastNodeHead;
+  if (last !== null && last.text === text) return last;
+  return text === head ? (lastNodeHead = readNodeHead(text)) : null;
+}
 
 /** True for a field the server replaces with its own (or, `Upgrade`, sends on a 101 only). */
 function dropped(framing: Framing, code: number): boolean {
